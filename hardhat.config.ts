@@ -11,6 +11,8 @@ export default defineConfig({
   solidity: {
     version: solcVersion,
     path: require.resolve("solc/soljson.js"),
+    // OpenZeppelin's AccessManager is deployed as it ships, not wrapped.
+    npmFilesToBuild: ["@openzeppelin/contracts/access/manager/AccessManager.sol"],
     settings: {
       optimizer: { enabled: true, runs: 200 },
       // Prague is the newest fork both Hardhat's EDR and Anvil run by default.

@@ -42,6 +42,8 @@ contract ConsortiumRegistry is ManagedByConsortium {
     error InvalidOrganisationStatus(uint32 organisationId, OrganisationStatus status);
     /// @dev Only the organisation's admin account, or a consortium ADMIN, may do this.
     error NotOrganisationAdmin(address caller, uint32 organisationId);
+    /// @dev Only accounts that hold ADMIN can be enrolled as governance members.
+    error NotConsortiumAdmin(address account);
 
     event MembershipRequested(uint32 indexed organisationId, address indexed admin, string name, string metadataCid);
     event OrganisationApproved(uint32 indexed organisationId, address indexed admin);
@@ -49,6 +51,7 @@ contract ConsortiumRegistry is ManagedByConsortium {
     event OrganisationReinstated(uint32 indexed organisationId);
     event OrganisationRemoved(uint32 indexed organisationId);
     event OrganisationMetadataUpdated(uint32 indexed organisationId, string metadataCid);
+    event GovernanceAccountEnrolled(address indexed account);
 
     uint32 private _organisationCount;
     mapping(uint32 organisationId => Organisation) private _organisations;
@@ -150,6 +153,17 @@ contract ConsortiumRegistry is ManagedByConsortium {
         }
         record.metadataCid = metadataCid;
         emit OrganisationMetadataUpdated(organisationId, metadataCid);
+    }
+
+    /**
+     * @notice Grants MEMBER to an account that holds ADMIN, so that governance can act on any organisation's
+     * assets and devices (MEMBER's role admin is this registry, so ADMIN cannot grant it directly).
+     * @param account An account holding ADMIN.
+     */
+    function enrolGovernanceAccount(address account) external restricted {
+        if (!_isConsortiumAdmin(account)) revert NotConsortiumAdmin(account);
+        IAccessManager(authority()).grantRole(Roles.MEMBER, account, 0);
+        emit GovernanceAccountEnrolled(account);
     }
 
     /// @notice The organisation with this id (status None if there is none).

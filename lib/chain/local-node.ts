@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+
+export type NodeKind = "hardhat" | "anvil";
+
+export interface LocalNode {
+  kind: NodeKind;
+  rpcUrl: string;
+  port: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const require = createRequire(import.meta.url);
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function commandFor(kind: NodeKind, port: number): { command: string; args: string[] } {
+  if (kind === "anvil") {
+    const packageRoot = dirname(require.resolve("@foundry-rs/anvil-linux-amd64/package.json"));
+    // Run the binary itself (not through npx) so the PID we hold is anvil's.
+    return { command: join(packageRoot, "bin", "anvil"), args: ["--host", "127.0.0.1", "--port", String(port), "--hardfork", "prague", "--silent"] };
+  }
+  const cli = join(dirname(require.resolve("hardhat/package.json")), "dist", "src", "cli.js");
+  return { command: process.execPath, args: [cli, "node", "--hostname", "127.0.0.1", "--port", String(port)] };
+}
+
+async function waitForRpc(rpcUrl: string, child: ChildProcess, timeoutMs: number, output: () => string): Promise<void> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (child.exitCode !== null) throw new Error(`node exited with code ${child.exitCode} before answering:\n${output()}`);
+    try {
+      const response = await fetch(rpcUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`node at ${rpcUrl} did not answer within ${timeoutMs} ms:\n${output()}`);
+}
+
+/** Starts a local EVM node (Hardhat's EDR or Anvil) on a free loopback port and waits until it answers. */
+export async function startLocalNode(kind: NodeKind, options: { port?: number; timeoutMs?: number } = {}): Promise<LocalNode> {
+  const port = options.port ?? (await freePort());
+  const { command, args } = commandFor(kind, port);
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await waitForRpc(rpcUrl, child, options.timeoutMs ?? 60_000, () => log);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { kind, rpcUrl, port, process: child, stop };
+}
