@@ -19,25 +19,27 @@ export interface ChainClients {
   walletFor(privateKey: `0x${string}`): Wallet;
 }
 
-export async function connectRpc(rpcUrl: string): Promise<ChainClients> {
-  const probe = createPublicClient({ transport: http(rpcUrl) });
-  let chainId: number;
-  try {
-    chainId = await probe.getChainId();
-  } catch (cause) {
-    throw new Error(`no Ethereum JSON-RPC node answers at ${rpcUrl}`, { cause });
-  }
+/** Clients over any viem transport (HTTP to a node, or an in-process EIP-1193 provider). */
+export async function connectTransport(transport: Transport, rpcUrl = "http://127.0.0.1"): Promise<ChainClients> {
+  const chainId = await createPublicClient({ transport }).getChainId();
   const chain: Chain = {
     id: chainId,
     name: `twinledger-${chainId}`,
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
     rpcUrls: { default: { http: [rpcUrl] } },
   };
-  const transport = http(rpcUrl);
   return {
     publicClient: createPublicClient({ chain, transport, pollingInterval: 50 }),
     walletFor: (privateKey) => createWalletClient({ account: privateKeyToAccount(privateKey), chain, transport }),
   };
+}
+
+export async function connectRpc(rpcUrl: string): Promise<ChainClients> {
+  try {
+    return await connectTransport(http(rpcUrl), rpcUrl);
+  } catch (cause) {
+    throw new Error(`no Ethereum JSON-RPC node answers at ${rpcUrl}`, { cause });
+  }
 }
 
 /** Waits for a transaction and throws if it reverted, so a failed step never passes silently. */
