@@ -9,10 +9,10 @@ export async function latestTimestamp(fixture: Fixture): Promise<bigint> {
 }
 
 /** Opens a round on the deployed version, as the first oracle, with a deadline `ttl` seconds from now. */
-export async function openRound(fixture: Fixture, ttl = HOUR): Promise<bigint> {
+export async function openRound(fixture: Fixture, ttl = HOUR, taskId: Hex = fixture.taskId): Promise<bigint> {
   const oracle = fixture.as(fixture.wallets.oracles[0]!);
-  const base = await oracle.models.read.deployedVersion([fixture.taskId]);
-  await fixture.send(oracle.models.write.openRound([fixture.taskId, base, (await latestTimestamp(fixture)) + ttl]));
+  const base = await oracle.models.read.deployedVersion([taskId]);
+  await fixture.send(oracle.models.write.openRound([taskId, base, (await latestTimestamp(fixture)) + ttl]));
   return oracle.models.read.roundCount();
 }
 

@@ -1,0 +1,128 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { describe, it } from "node:test";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { keccak256, toBytes, type Hex } from "viem";
+import { makeFixture } from "../helpers/fixture.ts";
+import { expectRevert } from "../helpers/revert.ts";
+import { openRound } from "../helpers/rounds.ts";
+
+const connection = await network.create();
+const { networkHelpers } = connection;
+const deployAndSeed = makeFixture(connection);
+
+describe("Reputation", () => {
+  it("starts everyone at the start score and moves devices and their organisation together", async () => {
+    const f = await networkHelpers.loadFixture(deployAndSeed);
+    const oracle = f.as(f.wallets.oracles[0]!).reputation;
+    const [a, b] = [f.seed.devices[0]!.address, f.seed.devices[1]!.address];
+    expect(await oracle.read.deviceScore([a])).to.equal(500);
+    const roundId = await openRound(f);
+    await f.send(oracle.write.applyRoundChanges([roundId, [{ deviceAccount: a, delta: 40, reason: 1 }, { deviceAccount: b, delta: -25, reason: 3 }]]));
+    expect(await oracle.read.deviceScore([a])).to.equal(540);
+    expect(await oracle.read.deviceScore([b])).to.equal(475);
+    expect(await oracle.read.organisationScore([1])).to.equal(515);
+    expect(await oracle.read.isRoundScored([roundId])).to.equal(true);
+  });
+
+  it("changes scores once per round, and only for known rounds and devices", async () => {
+    const f = await networkHelpers.loadFixture(deployAndSeed);
+    const oracle = f.as(f.wallets.oracles[0]!).reputation;
+    const a = f.seed.devices[0]!.address;
+    const roundId = await openRound(f);
+    await f.send(oracle.write.applyRoundChanges([roundId, [{ deviceAccount: a, delta: 1, reason: 1 }]]));
+    await expectRevert(oracle.write.applyRoundChanges([roundId, [{ deviceAccount: a, delta: 1, reason: 1 }]]), "RoundAlreadyScored", [roundId]);
+    await expectRevert(oracle.write.applyRoundChanges([77n, [{ deviceAccount: a, delta: 1, reason: 1 }]]), "UnknownRound", [77n]);
+    await expectRevert(oracle.write.applyRoundChanges([roundId + 1n, []]), "EmptyBatch");
+    const ghost = "0x000000000000000000000000000000000000dEaD";
+    const round2 = await (async () => { await networkHelpers.time.increase(3601n); return openRound(f); })();
+    await expectRevert(oracle.write.applyRoundChanges([round2, [{ deviceAccount: ghost, delta: 1, reason: 1 }]]), "UnknownDevice", [ghost]);
+    const tooMany = Array.from({ length: 1025 }, () => ({ deviceAccount: a, delta: 0, reason: 0 }));
+    await expectRevert(oracle.write.applyRoundChanges([round2, tooMany]), "BatchTooLarge", [1025n, 1024n]);
+  });
+
+  it("clamps scores to 0..1000", async () => {
+    const f = await networkHelpers.loadFixture(deployAndSeed);
+    const oracle = f.as(f.wallets.oracles[0]!).reputation;
+    const a = f.seed.devices[0]!.address;
+    await f.send(f.as(f.wallets.governance).reputation.write.setSuspendThreshold([0]));
+    let roundId = await openRound(f);
+    await f.send(oracle.write.applyRoundChanges([roundId, [{ deviceAccount: a, delta: 32_000, reason: 1 }]]));
+    expect(await oracle.read.deviceScore([a])).to.equal(1000);
+    await networkHelpers.time.increase(3601n);
+    roundId = await openRound(f);
+    await f.send(oracle.write.applyRoundChanges([roundId, [{ deviceAccount: a, delta: -32_000, reason: 2 }]]));
+    expect(await oracle.read.deviceScore([a])).to.equal(0);
+    expect(await oracle.read.organisationScore([1])).to.equal(0);
+    await expectRevert(f.as(f.wallets.governance).reputation.write.setStartScore([1001]), "ScoreOutOfRange", [1001]);
+    await expectRevert(f.as(f.wallets.governance).reputation.write.setSuspendThreshold([1001]), "ScoreOutOfRange", [1001]);
+  });
+
+  it("suspends a device that falls below the threshold in the same transaction; only ADMIN lifts it", async () => {
+    const f = await networkHelpers.loadFixture(deployAndSeed);
+    const oracle = f.as(f.wallets.oracles[0]!).reputation;
+    const [a, b] = [f.seed.devices[0]!.address, f.seed.devices[1]!.address];
+    const roundId = await openRound(f);
+    // Threshold 200: a drops to 199 and is suspended; b drops to exactly 200 and stays active.
+    await f.send(oracle.write.applyRoundChanges([roundId, [{ deviceAccount: a, delta: -301, reason: 3 }, { deviceAccount: b, delta: -300, reason: 3 }]]));
+    const devices = f.as(f.wallets.members[0]!).devices;
+    const record = await devices.read.device([a]);
+    expect(record.status).to.equal(2);
+    expect(record.reputationHold).to.equal(true);
+    expect((await devices.read.device([b])).status).to.equal(1);
+    await expectRevert(devices.write.reactivateDevice([a]), "ReputationHold", [a]);
+    await f.send(f.as(f.wallets.governance).devices.write.reactivateDevice([a]));
+    expect(await devices.read.isActive([a])).to.equal(true);
+    // A device already suspended is left as it is.
+    await f.send(devices.write.suspendDevice([b]));
+    await networkHelpers.time.increase(3601n);
+    const round2 = await openRound(f);
+    await f.send(oracle.write.applyRoundChanges([round2, [{ deviceAccount: b, delta: -100, reason: 3 }]]));
+    expect((await devices.read.device([b])).reputationHold).to.equal(false);
+  });
+});
+
+describe("ProvenanceAnchor", () => {
+  async function anchored() {
+    const f = await networkHelpers.loadFixture(deployAndSeed);
+    const readings = Array.from({ length: 1024 }, (_, i) => [BigInt(1_700_000_000 + i), BigInt(641_000 + (i % 7))] as [bigint, bigint]);
+    const tree = StandardMerkleTree.of(readings, ["uint256", "int256"], { sortLeaves: false });
+    const header = { deviceAccount: f.seed.devices[0]!.address, startTime: 1_700_000_000n, endTime: 1_700_001_023n, readingCount: 1024, root: tree.root as Hex, dataCid: "QmWindowData" };
+    const gateway = f.wallets.gateways[0]!;
+    await f.send(f.as(gateway).provenance.write.anchorWindow([header]));
+    return { f, tree, header, gateway: gateway.account.address, provenance: f.as(f.wallets.auditor).provenance };
+  }
+
+  it("verifies a reading's inclusion against the anchored window, at proof depth 10", async () => {
+    const { tree, header, gateway, provenance } = await anchored();
+    expect(await provenance.read.windowCount()).to.equal(1n);
+    const proof = tree.getProof(517) as Hex[];
+    expect(proof.length).to.equal(10);
+    expect(await provenance.read.verifyReading([1n, header, gateway, tree.leafHash(tree.at(517)!) as Hex, proof])).to.equal(true);
+    expect(await provenance.read.windowDigest([1n])).to.equal(await provenance.read.headerDigest([header, gateway]));
+  });
+
+  it("rejects a tampered reading, a wrong header, a wrong gateway and an unknown window", async () => {
+    const { f, tree, header, gateway, provenance } = await anchored();
+    const proof = tree.getProof(517) as Hex[];
+    const leaf = tree.leafHash(tree.at(517)!) as Hex;
+    const [time, value] = tree.at(517)!;
+    const tampered = StandardMerkleTree.of([[time, value + 1n]], ["uint256", "int256"]).leafHash([time, value + 1n]) as Hex;
+    expect(await provenance.read.verifyReading([1n, header, gateway, tampered, proof]), "tampered").to.equal(false);
+    expect(await provenance.read.verifyReading([1n, { ...header, dataCid: "QmOther" }, gateway, leaf, proof]), "other data").to.equal(false);
+    expect(await provenance.read.verifyReading([1n, { ...header, readingCount: 1023 }, gateway, leaf, proof]), "other count").to.equal(false);
+    expect(await provenance.read.verifyReading([1n, header, f.wallets.gateways[1]!.account.address, leaf, proof]), "other gateway").to.equal(false);
+    expect(await provenance.read.verifyReading([2n, header, gateway, leaf, proof]), "unknown window").to.equal(false);
+  });
+
+  it("refuses windows of inactive devices and malformed windows", async () => {
+    const { f, header } = await anchored();
+    const gateway = f.as(f.wallets.gateways[0]!).provenance;
+    await f.send(f.as(f.wallets.members[0]!).devices.write.revokeDevice([header.deviceAccount]));
+    await expectRevert(gateway.write.anchorWindow([header]), "DeviceNotActive", [header.deviceAccount]);
+    const other = { ...header, deviceAccount: f.seed.devices[2]!.address };
+    await expectRevert(gateway.write.anchorWindow([{ ...other, root: `0x${"00".repeat(32)}` }]), "InvalidWindow");
+    await expectRevert(gateway.write.anchorWindow([{ ...other, readingCount: 0 }]), "InvalidWindow");
+    await expectRevert(gateway.write.anchorWindow([{ ...other, startTime: 5n, endTime: 4n }]), "InvalidWindow");
+  });
+});
