@@ -203,6 +203,11 @@ contract DeviceRegistry is ManagedByConsortium, IDeviceRegistry {
         return record.status == DeviceStatus.Active && consortium.isActiveOrganisation(record.organisationId);
     }
 
+    /// @notice The device's own status, regardless of its organisation's (one storage read).
+    function statusOf(address deviceAccount) external view returns (DeviceStatus) {
+        return _devices[deviceAccount].status;
+    }
+
     /// @notice The asset record (organisation 0 when there is none).
     function asset(uint64 assetId) external view returns (Asset memory) {
         return _assets[assetId];

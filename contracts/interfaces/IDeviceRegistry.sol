@@ -26,5 +26,6 @@ interface IDeviceRegistry {
 
     function device(address deviceAccount) external view returns (Device memory);
     function isActive(address deviceAccount) external view returns (bool);
+    function statusOf(address deviceAccount) external view returns (DeviceStatus);
     function suspendForReputation(address deviceAccount) external returns (bool suspended);
 }

@@ -74,7 +74,8 @@ async function play(f: Fixture, op: Operation): Promise<void> {
         f.send(f.as(f.wallets.governance).models.write.setPolicy([f.taskId, { metricId: `0x${"00".repeat(31)}01`, higherIsBetter: false, threshold: BigInt(op.threshold) * 1_000_000n, minImprovement: BigInt(op.minImprovement) * 1_000_000n, minParticipants: op.minParticipants, quorum: 2 }])),
       );
     case "wait":
-      return networkHelpers.time.increase(BigInt(op.seconds));
+      await networkHelpers.time.increase(BigInt(op.seconds));
+      return;
   }
 }
 
