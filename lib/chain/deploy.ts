@@ -1,6 +1,31 @@
 import { network } from "hardhat";
 import TwinledgerModule from "../../ignition/modules/Twinledger.ts";
-import type { Deployment } from "./deployment.ts";
+import type { ContractAddresses, Deployment } from "./deployment.ts";
+
+interface DeployedSuite {
+  manager: { address: `0x${string}` };
+  ConsortiumRegistry: { address: `0x${string}` };
+  DeviceRegistry: { address: `0x${string}` };
+  ModelRegistry: { address: `0x${string}` };
+  UpdateLedger: { address: `0x${string}` };
+  Reputation: { address: `0x${string}` };
+  ProvenanceAnchor: { address: `0x${string}` };
+  DataSharingLedger: { address: `0x${string}` };
+}
+
+/** The addresses of a suite deployed by the Twinledger Ignition module. */
+export function addressesOf(deployed: DeployedSuite): ContractAddresses {
+  return {
+    AccessManager: deployed.manager.address,
+    ConsortiumRegistry: deployed.ConsortiumRegistry.address,
+    DeviceRegistry: deployed.DeviceRegistry.address,
+    ModelRegistry: deployed.ModelRegistry.address,
+    UpdateLedger: deployed.UpdateLedger.address,
+    Reputation: deployed.Reputation.address,
+    ProvenanceAnchor: deployed.ProvenanceAnchor.address,
+    DataSharingLedger: deployed.DataSharingLedger.address,
+  };
+}
 
 export interface DeployOptions {
   rpcUrl: string;
@@ -35,16 +60,7 @@ export async function deploySuite(options: DeployOptions): Promise<Deployment> {
       rpcUrl: options.rpcUrl,
       deploymentId,
       deployedAt: new Date().toISOString(),
-      addresses: {
-        AccessManager: deployed.manager.address,
-        ConsortiumRegistry: deployed.ConsortiumRegistry.address,
-        DeviceRegistry: deployed.DeviceRegistry.address,
-        ModelRegistry: deployed.ModelRegistry.address,
-        UpdateLedger: deployed.UpdateLedger.address,
-        Reputation: deployed.Reputation.address,
-        ProvenanceAnchor: deployed.ProvenanceAnchor.address,
-        DataSharingLedger: deployed.DataSharingLedger.address,
-      },
+      addresses: addressesOf(deployed),
     };
   } finally {
     await connection.close();

@@ -1,6 +1,7 @@
 import type { NetworkConnection } from "hardhat/types/network";
 import { custom, getContract, type Address, type Hex } from "viem";
 import TwinledgerModule from "../../ignition/modules/Twinledger.ts";
+import { addressesOf } from "../../lib/chain/deploy.ts";
 import {
   accessManagerAbi,
   consortiumRegistryAbi,
@@ -76,16 +77,7 @@ export interface Fixture {
 export function makeFixture(connection: NetworkConnection) {
   return async function deployAndSeed(): Promise<Fixture> {
     const deployed = await connection.ignition.deploy(TwinledgerModule, { displayUi: false });
-    const addresses: ContractAddresses = {
-      AccessManager: deployed.manager.address,
-      ConsortiumRegistry: deployed.ConsortiumRegistry.address,
-      DeviceRegistry: deployed.DeviceRegistry.address,
-      ModelRegistry: deployed.ModelRegistry.address,
-      UpdateLedger: deployed.UpdateLedger.address,
-      Reputation: deployed.Reputation.address,
-      ProvenanceAnchor: deployed.ProvenanceAnchor.address,
-      DataSharingLedger: deployed.DataSharingLedger.address,
-    };
+    const addresses = addressesOf(deployed);
     const clients = await connectTransport(custom(connection.provider, { retryCount: 0 }));
     const wallet = (index: number) => clients.walletFor(devPrivateKey(index));
     const address = (index: number): Address => wallet(index).account.address;

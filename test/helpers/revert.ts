@@ -1,27 +1,9 @@
 import { expect } from "chai";
 import { BaseError, ContractFunctionRevertedError, decodeErrorResult, type Abi, type Hex } from "viem";
-import {
-  accessManagerAbi,
-  consortiumRegistryAbi,
-  dataSharingLedgerAbi,
-  deviceRegistryAbi,
-  modelRegistryAbi,
-  provenanceAnchorAbi,
-  reputationAbi,
-  updateLedgerAbi,
-} from "../../lib/chain/abis.generated.ts";
+import * as abis from "../../lib/chain/abis.generated.ts";
 
 /** Every error of every twinledger contract, so an error bubbling up from a called contract is still named. */
-const allErrors: Abi = [
-  ...accessManagerAbi,
-  ...consortiumRegistryAbi,
-  ...dataSharingLedgerAbi,
-  ...deviceRegistryAbi,
-  ...modelRegistryAbi,
-  ...provenanceAnchorAbi,
-  ...reputationAbi,
-  ...updateLedgerAbi,
-].filter((item) => item.type === "error");
+const allErrors: Abi = Object.values(abis).flat().filter((item) => item.type === "error");
 
 function revertData(error: unknown): Hex | undefined {
   if (!(error instanceof BaseError)) return undefined;
