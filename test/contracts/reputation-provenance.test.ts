@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { describe, it } from "node:test";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { keccak256, toBytes, type Hex } from "viem";
+import type { Hex } from "viem";
 import { makeFixture } from "../helpers/fixture.ts";
 import { expectRevert } from "../helpers/revert.ts";
 import { openRound } from "../helpers/rounds.ts";
