@@ -1,71 +1,121 @@
 /**
- * The main job (npm start). Boots a local chain, deploys the suite with Ignition, seeds the demo consortium and
- * prints what it deployed. `--node anvil` uses Anvil instead of Hardhat's node; `--keep` leaves the chain running.
+ * The main job (npm start): a whole federated-learning run on this machine.
+ * Boots a local chain and deploys with Ignition, seeds a consortium, starts 3 oracle nodes (quorum 2) and a
+ * fleet of simulated devices (each with its own embedded IPFS node), runs the rounds with a progress bar each,
+ * and prints a summary: participants, accepted and rejected updates, metric, deployed version, CID and gas.
  */
+import { Presets, SingleBar } from "cli-progress";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { connectRpc } from "../lib/chain/clients.ts";
-import { deploySuite } from "../lib/chain/deploy.ts";
-import { writeDeployment } from "../lib/chain/deployment.ts";
-import { devPrivateKey, devRoles } from "../lib/chain/dev-accounts.ts";
-import { startLocalNode, type NodeKind } from "../lib/chain/local-node.ts";
-import { seedConsortium } from "../lib/chain/seed.ts";
+import { z } from "zod";
+import { Cluster, defaultClusterOptions, type RoundSummary } from "../lib/fl/cluster.ts";
 
 const { values } = parseArgs({
   options: {
-    node: { type: "string", default: "hardhat" },
-    "data-dir": { type: "string", default: ".twinledger" },
+    devices: { type: "string" },
+    rounds: { type: "string" },
+    dataset: { type: "string" },
+    "data-dir": { type: "string" },
+    strategy: { type: "string" },
+    byzantine: { type: "string" },
+    node: { type: "string" },
+    "round-seconds": { type: "string" },
+    "local-epochs": { type: "string" },
+    seed: { type: "string" },
     keep: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
   },
 });
-if (values.node !== "hardhat" && values.node !== "anvil") {
-  console.error(`--node must be "hardhat" or "anvil", got "${values.node}"`);
+
+if (values.help) {
+  console.log(`npm start -- [--devices N=20] [--rounds R=5] [--dataset synthetic|cmapss|ai4i] [--data-dir DIR=../shared/data]
+          [--strategy fedavg|median|trimmed_mean[:β]|krum[:f]|multi_krum[:f:m]|clipped_fedavg[:norm]|weighted[:a:b:c]]
+          [--byzantine FRACTION=0] [--node hardhat|anvil] [--round-seconds 90] [--local-epochs 2] [--seed 7] [--keep]`);
+  process.exit(0);
+}
+
+const parsed = z
+  .object({
+    devices: z.coerce.number().int().min(2).max(2000),
+    rounds: z.coerce.number().int().min(1).max(1000),
+    dataset: z.enum(["synthetic", "cmapss", "ai4i"]),
+    datasetDir: z.string(),
+    strategy: z.string(),
+    byzantine: z.coerce.number().min(0).max(0.9),
+    node: z.enum(["hardhat", "anvil"]),
+    roundSeconds: z.coerce.number().int().min(10),
+    localEpochs: z.coerce.number().int().min(1).max(50),
+    seed: z.coerce.number().int(),
+  })
+  .safeParse({
+    devices: values.devices ?? defaultClusterOptions.devices,
+    rounds: values.rounds ?? 5,
+    dataset: values.dataset ?? "synthetic",
+    datasetDir: values["data-dir"] ?? process.env.TWINLEDGER_DATA_DIR ?? defaultClusterOptions.datasetDir,
+    strategy: values.strategy ?? "fedavg",
+    byzantine: values.byzantine ?? 0,
+    node: values.node ?? "hardhat",
+    roundSeconds: values["round-seconds"] ?? defaultClusterOptions.roundSeconds,
+    localEpochs: values["local-epochs"] ?? defaultClusterOptions.localEpochs,
+    seed: values.seed ?? defaultClusterOptions.seed,
+  });
+if (!parsed.success) {
+  console.error(`invalid options:\n${z.prettifyError(parsed.error)}\n(npm start -- --help)`);
   process.exit(2);
 }
-const kind: NodeKind = values.node;
+const options = { ...defaultClusterOptions, ...parsed.data };
 
-const node = await startLocalNode(kind);
+let cluster: Cluster | undefined;
 let stopping = false;
 const shutdown = async (code: number) => {
   if (stopping) return;
   stopping = true;
-  await node.stop();
+  await cluster?.stop().catch(() => undefined);
   process.exit(code);
 };
-process.on("SIGINT", () => void shutdown(130));
+process.on("SIGINT", () => {
+  console.log("\nstopping every process…");
+  void shutdown(130);
+});
 process.on("SIGTERM", () => void shutdown(143));
 
 try {
-  console.log(`chain: ${kind} node at ${node.rpcUrl}`);
-  const deployment = await deploySuite({ rpcUrl: node.rpcUrl });
-  const deploymentPath = `${values["data-dir"]}/deployment.json`;
-  writeDeployment(deploymentPath, deployment);
-  console.log(`deployed (Ignition id ${deployment.deploymentId}):`);
-  console.table(deployment.addresses);
-
-  const clients = await connectRpc(node.rpcUrl);
-  const wallet = (index: number) => clients.walletFor(devPrivateKey(index));
-  const address = (index: number) => wallet(index).account.address;
-  const seeded = await seedConsortium(clients, deployment.addresses, {
-    governance: wallet(devRoles.governance),
-    organisationAdmins: devRoles.organisations.map(wallet),
-    oracles: devRoles.oracles.map(address),
-    gateways: devRoles.gateways.map(address),
-    auditors: [address(devRoles.auditor)],
-  });
-  console.log("\nconsortium:");
-  console.table(seeded.organisations);
-  console.log("devices:");
-  console.table(seeded.devices.map(({ address: device, organisationId, assetId, assetLabel, metadataCid }) => ({ device, organisationId, asset: `${assetId} ${assetLabel}`, metadataCid })));
-  console.log("tasks:");
-  console.table(seeded.tasks.map(({ name, taskId, genesisVersion, genesisCid }) => ({ name, taskId, deployedVersion: genesisVersion, genesisCid })));
-  console.log(`\ndeployment record: ${deploymentPath}`);
-  console.log("next: `npm test` runs the contract suite; `npm run bench:gas` measures gas (README, Results).");
-  if (values.keep) {
-    console.log(`\nchain stays up at ${node.rpcUrl}; Ctrl-C stops it.`);
+  const started = Date.now();
+  cluster = await Cluster.start(options, (step) => console.log(`• ${step}`));
+  console.log(`\nrunning ${options.rounds} rounds with ${options.devices} devices (${options.dataset}, ${options.strategy}${options.byzantine > 0 ? `, ${Math.round(options.byzantine * 100)}% Byzantine` : ""})\n`);
+  const summaries: RoundSummary[] = [];
+  for (let r = 0; r < options.rounds && !stopping; r++) {
+    const bar = new SingleBar({ format: "round {round} [{bar}] {value}/{total} updates | {phase}", hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+    bar.start(options.devices, 0, { round: r + 1, phase: "training" });
+    const summary = await cluster.runRound((progress) => bar.update(Math.min(progress.updatesSent, progress.devices), { phase: progress.phase }));
+    bar.update(options.devices, { phase: `${summary.verdict}${summary.metric !== undefined ? ` (metric ${summary.metric.toFixed(3)})` : ""}` });
+    bar.stop();
+    summaries.push(summary);
+  }
+  console.log("\nsummary:");
+  console.table(summaries.map((s) => ({
+    round: Number(s.roundId),
+    participants: s.participants,
+    accepted: s.accepted,
+    rejected: s.rejected,
+    metric: s.metric === undefined ? "—" : Number(s.metric.toFixed(3)),
+    outcome: s.verdict,
+    deployed: `v${s.deployedVersion}`,
+    cid: s.proposedCid ?? "—",
+    gas: Number(s.gasUsed),
+    seconds: Number(s.seconds.toFixed(1)),
+  })));
+  const reasons = summaries.flatMap((s) => Object.entries(s.rejectionReasons));
+  if (reasons.length > 0) console.log("rejections:", Object.fromEntries(reasons.reduce((m, [k, v]) => m.set(k, (m.get(k) ?? 0) + v), new Map<string, number>())));
+  console.log(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  console.log(`look next: the deployment record ${join(options.dataDir, "deployment.json")}; oracle journals and IPFS blocks under ${join(options.dataDir, "run")};`);
+  console.log("           the chain holds every version's lineage (ModelRegistry.versionsOfTask), attestations and reputation events.");
+  if (options.node && values.keep) {
+    console.log(`\nchain, oracles and devices stay up (chain at ${cluster.chain.rpcUrl}); Ctrl-C stops them.`);
   } else {
     await shutdown(0);
   }
 } catch (error) {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(`\nthe run failed: ${error instanceof Error ? error.message : String(error)}`);
   await shutdown(1);
 }

@@ -29,6 +29,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** `count` distinct TCP ports on 127.0.0.1, all held open together while they are picked so none repeats. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+      const server = createServer();
+      server.on("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    return typeof address === "object" && address ? address.port : 0;
+  });
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return ports;
+}
+
 function commandFor(kind: NodeKind, port: number): { command: string; args: string[] } {
   if (kind === "anvil") {
     const packageRoot = dirname(require.resolve("@foundry-rs/anvil-linux-amd64/package.json"));

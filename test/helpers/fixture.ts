@@ -1,17 +1,8 @@
 import type { NetworkConnection } from "hardhat/types/network";
-import { custom, getContract, type Address, type Hex } from "viem";
+import { custom, type Address, type Hex } from "viem";
+import { suiteContracts, type SuiteContracts } from "../../lib/chain/contracts.ts";
 import TwinledgerModule from "../../ignition/modules/Twinledger.ts";
 import { addressesOf } from "../../lib/chain/deploy.ts";
-import {
-  accessManagerAbi,
-  consortiumRegistryAbi,
-  dataSharingLedgerAbi,
-  deviceRegistryAbi,
-  modelRegistryAbi,
-  provenanceAnchorAbi,
-  reputationAbi,
-  updateLedgerAbi,
-} from "../../lib/chain/abis.generated.ts";
 import { connectTransport, confirm, type ChainClients, type Wallet } from "../../lib/chain/clients.ts";
 import type { ContractAddresses } from "../../lib/chain/deployment.ts";
 import { devPrivateKey, devRoles } from "../../lib/chain/dev-accounts.ts";
@@ -36,21 +27,9 @@ export const testPlan: SeedPlan = {
 /** Dev account indices beyond the seeded parts: an ADMIN holding nothing else, a ROUND_OPENER only, and an outsider. */
 export const extraAccounts = { pureAdmin: 11, roundOpenerOnly: 12, outsider: 10 } as const;
 
-function contractsFor(clients: ChainClients, addresses: ContractAddresses, wallet: Wallet) {
-  const client = { public: clients.publicClient, wallet };
-  return {
-    manager: getContract({ address: addresses.AccessManager, abi: accessManagerAbi, client }),
-    consortium: getContract({ address: addresses.ConsortiumRegistry, abi: consortiumRegistryAbi, client }),
-    devices: getContract({ address: addresses.DeviceRegistry, abi: deviceRegistryAbi, client }),
-    models: getContract({ address: addresses.ModelRegistry, abi: modelRegistryAbi, client }),
-    updates: getContract({ address: addresses.UpdateLedger, abi: updateLedgerAbi, client }),
-    reputation: getContract({ address: addresses.Reputation, abi: reputationAbi, client }),
-    provenance: getContract({ address: addresses.ProvenanceAnchor, abi: provenanceAnchorAbi, client }),
-    dataSharing: getContract({ address: addresses.DataSharingLedger, abi: dataSharingLedgerAbi, client }),
-  };
-}
+export type Contracts = SuiteContracts;
 
-export type Contracts = ReturnType<typeof contractsFor>;
+const contractsFor = (clients: ChainClients, addresses: ContractAddresses, wallet: Wallet): Contracts => suiteContracts(clients.publicClient, addresses, wallet);
 
 export interface Fixture {
   clients: ChainClients;

@@ -1,0 +1,217 @@
+/**
+ * Aggregation benchmark: our strategies (oracle/aggregation/strategy.ts) against numpy baselines
+ * (bench/python/aggregate_numpy.py) on the same deterministic updates in the same run.
+ *
+ *   npx node bench/aggregate.ts          → bench/results/aggregation.json
+ *
+ * Both sides are single-threaded (BLAS threads pinned to 1), time each operation several times and report the median.
+ * The updates are generated once (N_MAX × PARAMS float32), shared with numpy through a raw file, and every n uses the
+ * first n updates. Each side's result vector is compared so a fast-but-wrong kernel cannot pass unnoticed.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { coordinateMedian, fedAvg, multiKrum, trimmedMean, type Aggregate, type AggregationResult, type ClientUpdate } from "../oracle/aggregation/strategy.ts";
+
+const PARAMS = 100_000;
+const SIZES = [10, 100, 1_000] as const;
+const N_MAX = 1_000;
+const TRIM_FRACTION = 0.2; // Flower's FedTrimmedAvg default beta
+const PYTHON = "/usr/bin/python3";
+
+type StrategyName = "fedavg" | "median" | "trimmed_mean" | "krum";
+
+interface Job {
+  strategy: StrategyName;
+  n: number;
+  repeats: number;
+  /** One untimed run first, so JIT warm-up (ours) and first-touch page faults (both) are not timed. */
+  warmup: boolean;
+  byzantine: number;
+}
+
+/** Krum assumes up to 10 % Byzantine updates here; it needs n > f + 2. */
+const byzantineFor = (n: number) => Math.floor(n / 10);
+
+/**
+ * Repeats per job: Krum at n = 1000 is ~1e11 multiply-adds for the pairwise distances (minutes in scalar JS), so it
+ * runs once, unwarmed, on both sides.
+ */
+function jobs(): Job[] {
+  const list: Job[] = [];
+  for (const strategy of ["fedavg", "median", "trimmed_mean", "krum"] as const) {
+    for (const n of SIZES) {
+      const heavy = n === 1_000 && strategy !== "fedavg";
+      const krumLarge = strategy === "krum" && n === 1_000;
+      list.push({ strategy, n, repeats: krumLarge ? 1 : heavy ? 3 : 5, warmup: !krumLarge, byzantine: byzantineFor(n) });
+    }
+  }
+  return list;
+}
+
+function ours(job: Job): Aggregate {
+  switch (job.strategy) {
+    case "fedavg":
+      return fedAvg;
+    case "median":
+      return coordinateMedian;
+    case "trimmed_mean":
+      return trimmedMean(TRIM_FRACTION);
+    case "krum":
+      return multiKrum(job.byzantine, 1);
+  }
+}
+
+/**
+ * Honest updates scatter around one shared model; every tenth update is shifted far away (a Byzantine client), so
+ * the robust strategies have something to reject and Krum's choice is not a coin toss.
+ */
+function generateUpdates(): { data: Float32Array; counts: Float64Array } {
+  let state = 0x9e3779b9;
+  const uniform = () => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state / 4_294_967_296;
+  };
+  const base = new Float32Array(PARAMS);
+  for (let i = 0; i < PARAMS; i++) base[i] = (uniform() - 0.5) * 0.2;
+  const data = new Float32Array(N_MAX * PARAMS);
+  const counts = new Float64Array(N_MAX);
+  for (let k = 0; k < N_MAX; k++) {
+    const spread = 0.01 * (1 + (k % 3));
+    const shift = k % 10 === 9 ? 5 : 0;
+    const row = k * PARAMS;
+    for (let i = 0; i < PARAMS; i++) data[row + i] = base[i]! + (uniform() - 0.5) * spread + shift;
+    counts[k] = 50 + Math.floor(uniform() * 500);
+  }
+  return { data, counts };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function timeOurs(job: Job, updates: readonly ClientUpdate[]): { medianMs: number; result: AggregationResult } {
+  const aggregate = ours(job);
+  if (job.warmup) aggregate(updates);
+  const times: number[] = [];
+  let result: AggregationResult | undefined;
+  for (let r = 0; r < job.repeats; r++) {
+    const started = performance.now();
+    result = aggregate(updates);
+    times.push(performance.now() - started);
+  }
+  return { medianMs: median(times), result: result! };
+}
+
+interface NumpyResult {
+  strategy: StrategyName;
+  n: number;
+  median_ms: number;
+  selected: number | null;
+}
+
+function runNumpy(specFile: string): { numpyVersion: string; results: NumpyResult[] } {
+  const single = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+  const child = spawnSync(PYTHON, [join(dirname(fileURLToPath(import.meta.url)), "python", "aggregate_numpy.py"), specFile], {
+    env: { ...process.env, ...single },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (child.error) throw new Error(`could not run ${PYTHON}: ${child.error.message}`);
+  if (child.status !== 0) throw new Error(`numpy baseline exited with ${child.status}`);
+  const parsed = JSON.parse(child.stdout) as { numpy_version: string; results: NumpyResult[] };
+  return { numpyVersion: parsed.numpy_version, results: parsed.results };
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), "twinledger-bench-aggregate-"));
+  try {
+    console.log(`generating ${N_MAX} updates × ${PARAMS} float32 parameters (${((N_MAX * PARAMS * 4) / 1e6).toFixed(0)} MB)…`);
+    const { data, counts } = generateUpdates();
+    const updatesFile = join(work, "updates.f32");
+    const countsFile = join(work, "counts.f64");
+    // Node and numpy both read little-endian here (x86-64); the raw layout is row-major n × params.
+    await writeFile(updatesFile, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    await writeFile(countsFile, new Uint8Array(counts.buffer, counts.byteOffset, counts.byteLength));
+    const allUpdates: ClientUpdate[] = Array.from({ length: N_MAX }, (_, k) => ({
+      weights: data.subarray(k * PARAMS, (k + 1) * PARAMS),
+      sampleCount: counts[k]!,
+    }));
+
+    const jobList = jobs();
+    const resultFile = (job: Job) => join(work, `numpy-${job.strategy}-${job.n}.f32`);
+    const specFile = join(work, "spec.json");
+    await writeFile(
+      specFile,
+      JSON.stringify({
+        params: PARAMS,
+        n_max: N_MAX,
+        updates_file: updatesFile,
+        counts_file: countsFile,
+        jobs: jobList.map((job) => ({ ...job, trim_fraction: TRIM_FRACTION, result_file: resultFile(job) })),
+      }),
+    );
+
+    console.log("numpy (single-threaded)…");
+    const numpy = runNumpy(specFile);
+
+    console.log("ours (TypeScript, single-threaded)…");
+    const rows: { strategy: StrategyName; n: number; params: number; ours_ms: number; numpy_ms: number; speedup_vs_numpy: number }[] = [];
+    for (const job of jobList) {
+      const reference = numpy.results.find((r) => r.strategy === job.strategy && r.n === job.n);
+      if (!reference) throw new Error(`numpy produced no result for ${job.strategy} n=${job.n}`);
+      const { medianMs, result } = timeOurs(job, allUpdates.slice(0, job.n));
+      const theirs = new Float32Array(new Uint8Array(await readFile(resultFile(job))).buffer);
+      const diff = maxAbsDiff(result.weights, theirs);
+      const agreement =
+        job.strategy === "krum" ? `selected ours=${result.selected.join(",")} numpy=${reference.selected}` : `max |ours − numpy| = ${diff.toExponential(2)}`;
+      if (job.strategy === "krum" ? result.selected[0] !== reference.selected : !(diff <= 1e-5)) {
+        throw new Error(`ours and numpy disagree for ${job.strategy} n=${job.n}: ${agreement}`);
+      }
+      const speedup = reference.median_ms / medianMs;
+      console.log(
+        `${job.strategy.padStart(12)} n=${String(job.n).padEnd(5)} ours ${medianMs.toFixed(1).padStart(10)} ms  numpy ${reference.median_ms
+          .toFixed(1)
+          .padStart(10)} ms  speedup ${speedup.toFixed(2).padStart(6)}×  (${job.repeats} run${job.repeats > 1 ? "s" : ""}; ${agreement})`,
+      );
+      rows.push({
+        strategy: job.strategy,
+        n: job.n,
+        params: PARAMS,
+        ours_ms: round(medianMs),
+        numpy_ms: round(reference.median_ms),
+        speedup_vs_numpy: round(speedup, 3),
+      });
+    }
+
+    const out = join(dirname(fileURLToPath(import.meta.url)), "results", "aggregation.json");
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(out, `${JSON.stringify({ results: rows }, null, 2)}\n`);
+    console.log(`numpy ${numpy.numpyVersion}; wrote ${out}`);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function round(value: number, digits = 2): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+await main();

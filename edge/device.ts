@@ -1,0 +1,113 @@
+import type { LayersModel } from "@tensorflow/tfjs";
+import { privateKeyToAccount } from "viem/accounts";
+import type { Address, Hex } from "viem";
+import { signModelUpdate } from "../lib/chain/typed-data.ts";
+import { makeDataset, subset, type Dataset, type TaskKind } from "../lib/data/dataset.ts";
+import { RUL_CAP } from "../lib/data/windows.ts";
+import { envelopeToJson, toScaled, type SignedUpdate } from "../lib/fl/envelope.ts";
+import type { ContentStore } from "../lib/ipfs/store.ts";
+import { flattenWeights, setFlatWeights } from "../lib/model/model.ts";
+import type { TfModule } from "../lib/model/tf.ts";
+import { evaluate, trainLocal } from "../lib/model/train.ts";
+import { weightsHash, weightsToBytes } from "../lib/model/weights.ts";
+
+/** How a Byzantine device corrupts its update (for robustness experiments). */
+export type Attack = "sign_flip" | "scaled" | "label_flip";
+
+export interface DeviceProfile {
+  index: number;
+  privateKey: Hex;
+  /** The device's own data; it never leaves the device. */
+  data: Dataset;
+  attack?: Attack;
+}
+
+export interface RoundInfo {
+  taskId: Hex;
+  roundId: bigint;
+  baseVersion: bigint;
+  deadline: bigint;
+}
+
+export interface TrainingSettings {
+  kind: TaskKind;
+  localEpochs: number;
+  batchSize: number;
+  seed: number;
+}
+
+export interface SubmissionOutcome {
+  device: Address;
+  cid: string;
+  sampleCount: number;
+  localMetric: number;
+  responses: { oracle: string; status: number; accepted: boolean; reason?: string; message?: string }[];
+}
+
+/** Splits the device's data into local training and local validation rows (the last tenth). */
+export function localSplit(data: Dataset): { train: Dataset; validation: Dataset } {
+  const cut = Math.max(1, Math.floor(data.rows * 0.9));
+  const indices = Array.from({ length: data.rows }, (_, i) => i);
+  return { train: subset(data, indices.slice(0, cut)), validation: subset(data, indices.slice(cut).length > 0 ? indices.slice(cut) : indices.slice(0, 1)) };
+}
+
+function flipLabels(data: Dataset, kind: TaskKind): Dataset {
+  const labels = Float32Array.from(data.labels, (y) => (kind === "regression" ? RUL_CAP - y : 1 - y));
+  return makeDataset(data.features, labels, data.featureNames);
+}
+
+/** Applies a weight-space attack relative to the base weights. */
+export function corrupt(trained: Float32Array, base: Float32Array, attack: Attack | undefined): Float32Array {
+  if (attack === "sign_flip") return Float32Array.from(trained, (w, i) => base[i]! - (w - base[i]!) * 4);
+  if (attack === "scaled") return Float32Array.from(trained, (w, i) => base[i]! + (w - base[i]!) * 10);
+  return trained;
+}
+
+/**
+ * One device's part in a round: train locally from the verified base model, publish the weights on IPFS,
+ * sign the update (EIP-712) and send it to every oracle. Raw data never leaves this function.
+ */
+export async function trainAndSubmit(
+  context: { tf: TfModule; store: ContentStore; chainId: number; updateLedger: Address; oracleUrls: string[] },
+  device: DeviceProfile,
+  base: { model: LayersModel; weights: Float32Array },
+  round: RoundInfo,
+  settings: TrainingSettings,
+): Promise<SubmissionOutcome> {
+  const { tf, store } = context;
+  const { train, validation } = localSplit(device.data);
+  setFlatWeights(base.model, base.weights);
+  const trainingData = device.attack === "label_flip" ? flipLabels(train, settings.kind) : train;
+  await trainLocal(tf, base.model, trainingData, { epochs: settings.localEpochs, batchSize: settings.batchSize, seed: settings.seed + device.index * 7919 + Number(round.roundId) });
+  const evaluation = evaluate(tf, base.model, validation, settings.kind);
+  const localMetric = "rmse" in evaluation ? evaluation.rmse : evaluation.f1;
+  const weights = corrupt(flattenWeights(base.model), base.weights, device.attack);
+  const cid = await store.addFile(weightsToBytes(weights));
+  const account = privateKeyToAccount(device.privateKey);
+  const update = {
+    taskId: round.taskId,
+    roundId: round.roundId,
+    baseVersion: round.baseVersion,
+    updateCid: cid,
+    weightsHash: weightsHash(weights),
+    sampleCount: BigInt(train.rows),
+    metrics: [toScaled(localMetric)],
+    // One update per device per round: the round id is a nonce the device never reuses.
+    nonce: round.roundId,
+    deadline: round.deadline,
+  };
+  const envelope: SignedUpdate = { update, signature: await signModelUpdate(account, context.chainId, context.updateLedger, update) };
+  const body = JSON.stringify(envelopeToJson(envelope));
+  const responses = await Promise.all(
+    context.oracleUrls.map(async (oracle) => {
+      try {
+        const response = await fetch(`${oracle}/updates`, { method: "POST", headers: { "content-type": "application/json" }, body });
+        const answer = (await response.json()) as { accepted?: boolean; reason?: string; message?: string };
+        return { oracle, status: response.status, accepted: answer.accepted === true, reason: answer.reason, message: answer.message };
+      } catch (error) {
+        return { oracle, status: 0, accepted: false, reason: "unreachable", message: error instanceof Error ? error.message : String(error) };
+      }
+    }),
+  );
+  return { device: account.address, cid, sampleCount: train.rows, localMetric, responses };
+}

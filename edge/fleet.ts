@@ -1,0 +1,118 @@
+/**
+ * A fleet of simulated edge devices in one process: each device holds its own data partition and signing key.
+ * When a round of the task opens on chain, every device fetches the base model by CID, checks it against the
+ * chain, trains locally, publishes its update on IPFS and sends it, signed, to the oracles.
+ * Progress goes to stdout as JSON lines; a Byzantine share of devices can be told to attack.
+ */
+import { parseArgs } from "node:util";
+import { keccak256, toBytes } from "viem";
+import { z } from "zod";
+import { connectRpc } from "../lib/chain/clients.ts";
+import { suiteContracts } from "../lib/chain/contracts.ts";
+import { readDeployment } from "../lib/chain/deployment.ts";
+import { deviceKey, devPrivateKey } from "../lib/chain/dev-accounts.ts";
+import { mulberry32, permutation } from "../lib/data/dataset.ts";
+import { loadFederatedData } from "../lib/fl/data-source.ts";
+import { loadVerifiedModel } from "../lib/fl/model-store.ts";
+import { openContentStore } from "../lib/ipfs/store.ts";
+import { initTf } from "../lib/model/tf.ts";
+import { trainAndSubmit, type Attack, type DeviceProfile } from "./device.ts";
+
+const attacks = ["sign_flip", "scaled", "label_flip"] as const;
+const list = (value: string | undefined) => (value ? value.split(",").map((item) => item.trim()).filter(Boolean) : []);
+
+const { values } = parseArgs({
+  options: {
+    rpc: { type: "string" }, deployment: { type: "string" }, "device-seed": { type: "string" }, devices: { type: "string" },
+    dataset: { type: "string" }, "dataset-dir": { type: "string" }, seed: { type: "string" }, "data-dir": { type: "string" },
+    "ipfs-peers": { type: "string" }, "ipfs-gateway-port": { type: "string" }, "oracle-urls": { type: "string" }, task: { type: "string" },
+    byzantine: { type: "string" }, attack: { type: "string" }, "local-epochs": { type: "string" }, "batch-size": { type: "string" },
+  },
+});
+
+const config = z
+  .object({
+    rpcUrl: z.string().url(),
+    deploymentPath: z.string(),
+    deviceSeed: z.string().min(1),
+    devices: z.coerce.number().int().positive(),
+    dataset: z.enum(["synthetic", "cmapss", "ai4i"]),
+    datasetDir: z.string(),
+    seed: z.coerce.number().int(),
+    dataDir: z.string(),
+    ipfsPeers: z.array(z.string().url()),
+    ipfsGatewayPort: z.coerce.number().int().min(0),
+    oracleUrls: z.array(z.string().url()).min(1),
+    taskName: z.string(),
+    byzantine: z.coerce.number().min(0).max(1),
+    attack: z.enum([...attacks, "mixed"]),
+    localEpochs: z.coerce.number().int().positive(),
+    batchSize: z.coerce.number().int().positive(),
+  })
+  .parse({
+    rpcUrl: values.rpc, deploymentPath: values.deployment ?? ".twinledger/deployment.json", deviceSeed: values["device-seed"] ?? "demo",
+    devices: values.devices, dataset: values.dataset ?? "synthetic", datasetDir: values["dataset-dir"] ?? "../shared/data", seed: values.seed ?? 7,
+    dataDir: values["data-dir"], ipfsPeers: list(values["ipfs-peers"]), ipfsGatewayPort: values["ipfs-gateway-port"] ?? 0,
+    oracleUrls: list(values["oracle-urls"]), taskName: values.task ?? "cmapss-rul", byzantine: values.byzantine ?? 0,
+    attack: values.attack ?? "mixed", localEpochs: values["local-epochs"] ?? 2, batchSize: values["batch-size"] ?? 64,
+  });
+
+const emit = (event: string, fields: Record<string, unknown> = {}) => process.stdout.write(JSON.stringify({ event, ...fields }, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) + "\n");
+
+const deployment = readDeployment(config.deploymentPath);
+const clients = await connectRpc(config.rpcUrl);
+// The fleet only reads the chain; any wallet will do for the typed contract handles.
+const contracts = suiteContracts(clients.publicClient, deployment.addresses, clients.walletFor(devPrivateKey(19)));
+const { store, gatewayUrl } = await openContentStore({ dataDir: config.dataDir, peers: config.ipfsPeers, gatewayPort: config.ipfsGatewayPort });
+const tf = await initTf();
+const data = await loadFederatedData({ dataset: config.dataset, devices: config.devices, seed: config.seed, dataDir: config.datasetDir });
+const taskId = keccak256(toBytes(config.taskName));
+
+const byzantineCount = Math.round(config.byzantine * config.devices);
+const byzantine = new Set(Array.from(permutation(config.devices, mulberry32(config.seed ^ 0x5eed)).slice(0, byzantineCount)));
+const fleet: DeviceProfile[] = data.devices.map((partition, index) => {
+  const attack: Attack | undefined = byzantine.has(index) ? (config.attack === "mixed" ? attacks[index % attacks.length]! : config.attack) : undefined;
+  return { index, privateKey: deviceKey(config.deviceSeed, index), data: partition, attack };
+});
+emit("ready", { gatewayUrl, devices: fleet.length, byzantine: [...byzantine].sort((a, b) => a - b) });
+
+const handled = new Set<bigint>();
+let stopping = false;
+const stop = async () => {
+  stopping = true;
+};
+process.on("SIGTERM", () => void stop());
+process.on("SIGINT", () => void stop());
+
+while (!stopping) {
+  try {
+    const task = await contracts.models.read.task([taskId]);
+    const roundId = task.liveRound;
+    if (roundId !== 0n && !handled.has(roundId) && (await contracts.models.read.roundStatus([roundId])) === 1) {
+      handled.add(roundId);
+      const round = await contracts.models.read.round([roundId]);
+      const version = await contracts.models.read.version([round.baseVersion]);
+      const base = await loadVerifiedModel(tf, store, version.cid, version.weightsHash);
+      emit("round", { roundId, baseVersion: round.baseVersion, cid: version.cid });
+      for (const device of fleet) {
+        if (stopping) break;
+        const outcome = await trainAndSubmit(
+          { tf, store, chainId: deployment.chainId, updateLedger: deployment.addresses.UpdateLedger, oracleUrls: config.oracleUrls },
+          device,
+          base,
+          { taskId, roundId, baseVersion: round.baseVersion, deadline: round.deadline },
+          { kind: data.kind, localEpochs: config.localEpochs, batchSize: config.batchSize, seed: config.seed },
+        );
+        emit("update", { roundId, index: device.index, attack: device.attack ?? null, ...outcome });
+      }
+      base.model.dispose();
+      emit("round_done", { roundId });
+    }
+  } catch (error) {
+    emit("error", { message: error instanceof Error ? error.message : String(error) });
+  }
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
+await store.close();
+emit("stopped");
+process.exit(0);

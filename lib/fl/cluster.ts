@@ -1,0 +1,318 @@
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { keccak256, stringToHex, toBytes, type Hex } from "viem";
+import { connectRpc, confirm, type ChainClients } from "../chain/clients.ts";
+import { suiteContracts, type SuiteContracts } from "../chain/contracts.ts";
+import { deploySuite } from "../chain/deploy.ts";
+import { writeDeployment, type Deployment } from "../chain/deployment.ts";
+import { devPrivateKey, devRoles } from "../chain/dev-accounts.ts";
+import { freePorts, startLocalNode, type LocalNode, type NodeKind } from "../chain/local-node.ts";
+import { seedConsortium, type OrganisationPlan, type SeedPlan, type SeedResult } from "../chain/seed.ts";
+import type { FederatedData } from "../data/dataset.ts";
+import { openContentStore, type ContentStore } from "../ipfs/store.ts";
+import { buildModel } from "../model/model.ts";
+import { defaultSpec } from "../model/spec.ts";
+import { initTf } from "../model/tf.ts";
+import { evaluate } from "../model/train.ts";
+import { loadFederatedData, taskNameOf, type DatasetName } from "./data-source.ts";
+import { fromScaled, toScaled } from "./envelope.ts";
+import { publishModel } from "./model-store.ts";
+import { startChild, type ChildHandle } from "./processes.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const RoundStatus = { Open: 1, Committed: 2, Proposed: 3, Deployed: 4, Rejected: 5, Voided: 6, Expired: 7 } as const;
+export const roundStatusName = ["none", "open", "committed", "proposed", "deployed", "rejected", "voided", "expired"] as const;
+const verdictName = ["accepted", "threshold not met", "improvement too small", "too few participants"] as const;
+
+export interface ClusterOptions {
+  devices: number;
+  dataset: DatasetName;
+  datasetDir: string;
+  strategy: string;
+  byzantine: number;
+  /** What Byzantine devices do: one attack for all, or "mixed" (sign flip, scaling and label flip in turn). */
+  attack: "sign_flip" | "scaled" | "label_flip" | "mixed";
+  dataDir: string;
+  node: NodeKind;
+  oracles: number;
+  quorum: number;
+  roundSeconds: number;
+  sealWindowSeconds: number;
+  localEpochs: number;
+  maxUpdateNorm: number;
+  seed: number;
+}
+
+export const defaultClusterOptions: ClusterOptions = {
+  devices: 20,
+  dataset: "synthetic",
+  datasetDir: join(root, "..", "shared", "data"),
+  strategy: "fedavg",
+  byzantine: 0,
+  attack: "mixed",
+  dataDir: join(root, ".twinledger"),
+  node: "hardhat",
+  oracles: 3,
+  quorum: 2,
+  roundSeconds: 90,
+  sealWindowSeconds: 15,
+  localEpochs: 2,
+  maxUpdateNorm: 60,
+  seed: 7,
+};
+
+export type Phase = "training" | "committed" | "proposed" | "decided";
+
+export interface RoundProgress {
+  roundId: bigint;
+  phase: Phase;
+  updatesSent: number;
+  devices: number;
+}
+
+export interface RoundSummary {
+  roundId: bigint;
+  status: (typeof roundStatusName)[number];
+  participants: number;
+  accepted: number;
+  rejected: number;
+  rejectionReasons: Record<string, number>;
+  metric: number | undefined;
+  verdict: string;
+  deployedVersion: bigint;
+  proposedCid: string | undefined;
+  gasUsed: bigint;
+  transactions: number;
+  seconds: number;
+}
+
+/** Spreads `count` devices over three organisations, one device per asset. */
+export function fleetPlan(count: number, tasks: SeedPlan["tasks"] = []): SeedPlan {
+  const kinds: OrganisationPlan[] = [
+    { name: "Northwind Aero", metadata: { deviceType: "turbofan-ecu", sensors: [{ name: "T24", unit: "degR", min: 640, max: 645 }, { name: "T50", unit: "degR", min: 1380, max: 1440 }] }, assetLabels: [] },
+    { name: "Delta Pumps", metadata: { deviceType: "pump-monitor", sensors: [{ name: "flow", unit: "m3/h", min: 20, max: 140 }, { name: "vibration", unit: "mm/s", min: 0, max: 7.1 }] }, assetLabels: [] },
+    { name: "Helix Machining", metadata: { deviceType: "mill-controller", sensors: [{ name: "torque", unit: "Nm", min: 3.8, max: 76.6 }, { name: "tool_wear", unit: "min", min: 0, max: 253 }] }, assetLabels: [] },
+  ];
+  const perOrganisation = [0, 0, 0];
+  for (let i = 0; i < count; i++) perOrganisation[i % 3]!++;
+  kinds.forEach((kind, k) => {
+    kind.assetLabels = Array.from({ length: perOrganisation[k]! }, (_, i) => `${kind.metadata.deviceType.split("-")[0]}-${String(i + 1).padStart(4, "0")}`);
+  });
+  return { deviceSeed: "fleet", devicesPerAsset: 1, organisations: kinds, tasks };
+}
+
+/**
+ * A whole twinledger network on this machine: a local chain with the suite deployed and a consortium seeded,
+ * an embedded IPFS node for this process, oracle processes and a device-fleet process, each with its own IPFS
+ * node sharing blocks over loopback trustless gateways.
+ */
+export class Cluster {
+  readonly options: ClusterOptions;
+  readonly chain: LocalNode;
+  readonly clients: ChainClients;
+  readonly deployment: Deployment;
+  readonly contracts: SuiteContracts;
+  readonly seeded: SeedResult;
+  readonly store: ContentStore;
+  readonly data: FederatedData;
+  readonly taskId: Hex;
+  readonly oracles: ChildHandle[];
+  readonly oracleUrls: string[];
+  readonly fleet: ChildHandle;
+  readonly startOracle: (index: number) => ChildHandle;
+
+  private constructor(
+    options: ClusterOptions,
+    chain: LocalNode,
+    clients: ChainClients,
+    deployment: Deployment,
+    contracts: SuiteContracts,
+    seeded: SeedResult,
+    store: ContentStore,
+    data: FederatedData,
+    taskId: Hex,
+    oracles: ChildHandle[],
+    oracleUrls: string[],
+    fleet: ChildHandle,
+    startOracle: (index: number) => ChildHandle,
+  ) {
+    this.options = options;
+    this.chain = chain;
+    this.clients = clients;
+    this.deployment = deployment;
+    this.contracts = contracts;
+    this.seeded = seeded;
+    this.store = store;
+    this.data = data;
+    this.taskId = taskId;
+    this.oracles = oracles;
+    this.oracleUrls = oracleUrls;
+    this.fleet = fleet;
+    this.startOracle = startOracle;
+  }
+
+  static async start(options: ClusterOptions, onStep: (step: string) => void = () => {}): Promise<Cluster> {
+    const runDir = join(options.dataDir, "run");
+    rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true });
+
+    onStep(`starting a ${options.node} chain`);
+    const chain = await startLocalNode(options.node);
+    try {
+      onStep("deploying the contracts with Ignition");
+      const deployment = await deploySuite({ rpcUrl: chain.rpcUrl });
+      const deploymentPath = join(runDir, "deployment.json");
+      writeDeployment(deploymentPath, deployment);
+      writeDeployment(join(options.dataDir, "deployment.json"), deployment);
+      const clients = await connectRpc(chain.rpcUrl);
+      const wallet = (index: number) => clients.walletFor(devPrivateKey(index));
+      const oracleIndices = devRoles.oracles.slice(0, options.oracles);
+      if (oracleIndices.length < options.oracles) throw new Error(`at most ${devRoles.oracles.length} oracles`);
+
+      onStep(`seeding a consortium of 3 organisations and ${options.devices} devices`);
+      const seeded = await seedConsortium(clients, deployment.addresses, {
+        governance: wallet(devRoles.governance),
+        organisationAdmins: devRoles.organisations.map(wallet),
+        oracles: oracleIndices.map((i) => wallet(i).account.address),
+        gateways: devRoles.gateways.map((i) => wallet(i).account.address),
+        auditors: [wallet(devRoles.auditor).account.address],
+      }, fleetPlan(options.devices));
+
+      onStep("preparing data and the genesis model");
+      const picked = await freePorts(2 + 2 * options.oracles);
+      const ports = { main: picked[0]!, fleet: picked[1]!, oracleGateways: picked.slice(2, 2 + options.oracles), oracleApis: picked.slice(2 + options.oracles) };
+      const gateway = (port: number) => `http://127.0.0.1:${port}`;
+      const allGateways = [ports.main, ports.fleet, ...ports.oracleGateways].map(gateway);
+      const peersOf = (port: number) => allGateways.filter((url) => url !== gateway(port));
+      const { store } = await openContentStore({ dataDir: join(runDir, "main"), peers: peersOf(ports.main), gatewayPort: ports.main });
+
+      const data = await loadFederatedData({ dataset: options.dataset, devices: options.devices, seed: options.seed, dataDir: options.datasetDir });
+      const tf = await initTf();
+      const genesisModel = buildModel(tf, defaultSpec(data), options.seed);
+      const genesisEvaluation = evaluate(tf, genesisModel, data.validation, data.kind);
+      const genesis = await publishModel(store, genesisModel);
+      genesisModel.dispose();
+      const taskName = taskNameOf(options.dataset);
+      const regression = data.kind === "regression";
+      const governance = suiteContracts(clients.publicClient, deployment.addresses, wallet(devRoles.governance));
+      const genesisMetric = "rmse" in genesisEvaluation ? genesisEvaluation.rmse : genesisEvaluation.f1;
+      await confirm(clients.publicClient, await governance.models.write.createTask([
+        taskName,
+        {
+          metricId: stringToHex(regression ? "rmse" : "f1", { size: 32 }),
+          higherIsBetter: !regression,
+          threshold: regression ? toScaled(Math.max(genesisMetric, 1)) : 0n,
+          minImprovement: 0n,
+          minParticipants: Math.max(1, Math.ceil(options.devices / 2)),
+          quorum: options.quorum,
+        },
+        genesis.cid,
+        genesis.weightsHash,
+        toScaled(genesisMetric),
+      ]));
+      const taskId = keccak256(toBytes(taskName));
+
+      const oracleAddresses = oracleIndices.map((i) => wallet(i).account.address);
+      const oracleUrls = ports.oracleApis.map(gateway);
+      const common = ["--rpc", chain.rpcUrl, "--deployment", deploymentPath, "--dataset", options.dataset, "--dataset-dir", options.datasetDir, "--seed", String(options.seed), "--devices", String(options.devices), "--task", taskName];
+      const startOracle = (index: number) =>
+        startChild(`oracle-${index}`, join(root, "oracle", "main.ts"), [
+          ...common,
+          "--key", devPrivateKey(oracleIndices[index]!),
+          "--port", String(ports.oracleApis[index]),
+          "--data-dir", join(runDir, `oracle-${index}`),
+          "--ipfs-gateway-port", String(ports.oracleGateways[index]),
+          "--ipfs-peers", peersOf(ports.oracleGateways[index]!).join(","),
+          "--oracles", oracleAddresses.join(","),
+          "--oracle-urls", oracleUrls.join(","),
+          "--expected-participants", String(options.devices),
+          "--seal-window", String(options.sealWindowSeconds),
+          "--strategy", options.strategy,
+          "--max-update-norm", String(options.maxUpdateNorm),
+        ]);
+      onStep(`starting ${options.oracles} oracle nodes and a fleet of ${options.devices} devices`);
+      const oracles = oracleIndices.map((_, index) => startOracle(index));
+      await Promise.all(oracles.map((oracle) => oracle.waitFor((event) => event.event === "ready", 120_000)));
+      const fleet = startChild("fleet", join(root, "edge", "fleet.ts"), [
+        ...common,
+        "--device-seed", "fleet",
+        "--data-dir", join(runDir, "fleet"),
+        "--ipfs-gateway-port", String(ports.fleet),
+        "--ipfs-peers", peersOf(ports.fleet).join(","),
+        "--oracle-urls", oracleUrls.join(","),
+        "--byzantine", String(options.byzantine),
+        "--attack", options.attack,
+        "--local-epochs", String(options.localEpochs),
+      ]);
+      await fleet.waitFor((event) => event.event === "ready", 120_000);
+      const contracts = suiteContracts(clients.publicClient, deployment.addresses, wallet(devRoles.governance));
+      onStep(`ready: genesis ${regression ? "RMSE" : "F1"} ${genesisMetric.toFixed(3)}, model ${genesis.cid}`);
+      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleet, startOracle);
+    } catch (error) {
+      await chain.stop();
+      throw error;
+    }
+  }
+
+  /** Opens a round on the deployed version and follows it to its decision. */
+  async runRound(onProgress: (progress: RoundProgress) => void = () => {}): Promise<RoundSummary> {
+    const started = Date.now();
+    const { models } = this.contracts;
+    const { publicClient } = this.clients;
+    const base = await models.read.deployedVersion([this.taskId]);
+    const now = (await publicClient.getBlock()).timestamp;
+    const wall = BigInt(Math.floor(Date.now() / 1000));
+    const deadline = (now > wall ? now : wall) + BigInt(this.options.roundSeconds);
+    const opened = await confirm(publicClient, await models.write.openRound([this.taskId, base, deadline]));
+    const roundId = await models.read.roundCount();
+    const sentBefore = this.fleet.events.filter((e) => e.event === "update").length;
+    let status: number = RoundStatus.Open;
+    while (status === RoundStatus.Open || status === RoundStatus.Committed || status === RoundStatus.Proposed) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      status = await models.read.roundStatus([roundId]);
+      const updatesSent = this.fleet.events.filter((e) => e.event === "update").length - sentBefore;
+      const phase: Phase = status === RoundStatus.Open ? "training" : status === RoundStatus.Committed ? "committed" : status === RoundStatus.Proposed ? "proposed" : "decided";
+      onProgress({ roundId, phase, updatesSent, devices: this.options.devices });
+    }
+    // The leader sends the round's reputation batch right after the decision; include it when it lands promptly.
+    for (let i = 0; i < 25 && !(await this.contracts.reputation.read.isRoundScored([roundId])); i++) await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const round = await models.read.round([roundId]);
+    const version = round.proposedVersion === 0n ? undefined : await models.read.version([round.proposedVersion]);
+    const leaderUrl = this.oracleUrls[Number((roundId - 1n) % BigInt(this.oracleUrls.length))]!;
+    const leaderView = (await (await fetch(`${leaderUrl}/rounds/${roundId}`)).json()) as { accepted: string[]; rejected: { device: string; reason: string }[] };
+    const rejectionReasons: Record<string, number> = {};
+    for (const { reason } of leaderView.rejected) rejectionReasons[reason] = (rejectionReasons[reason] ?? 0) + 1;
+    let gasUsed = 0n;
+    let transactions = 0;
+    const last = await publicClient.getBlockNumber({ cacheTime: 0 });
+    for (let block = opened.blockNumber; block <= last; block++) {
+      for (const hash of (await publicClient.getBlock({ blockNumber: block })).transactions) {
+        gasUsed += (await publicClient.getTransactionReceipt({ hash })).gasUsed;
+        transactions++;
+      }
+    }
+    return {
+      roundId,
+      status: roundStatusName[status]!,
+      participants: round.participantCount,
+      accepted: leaderView.accepted.length,
+      rejected: leaderView.rejected.length,
+      rejectionReasons,
+      metric: version ? fromScaled(version.metric) : undefined,
+      verdict: version ? (version.status === 2 ? "deployed" : verdictName[version.verdict] ?? "rejected") : roundStatusName[status]!,
+      deployedVersion: await models.read.deployedVersion([this.taskId]),
+      proposedCid: version?.cid,
+      gasUsed,
+      transactions,
+      seconds: (Date.now() - started) / 1000,
+    };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.fleet.stop(), ...this.oracles.map((oracle) => oracle.stop())]);
+    await this.store.close();
+    await this.chain.stop();
+  }
+}

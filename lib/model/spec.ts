@@ -1,0 +1,33 @@
+/** The network shape shared by devices and oracles: everyone builds the same architecture from the same spec. */
+import type { FederatedData, TaskKind } from "../data/dataset.ts";
+
+export interface ModelSpec {
+  kind: TaskKind;
+  inputSize: number;
+  hidden: number[];
+  outputSize: number;
+  learningRate: number;
+}
+
+export function defaultSpec(data: FederatedData): ModelSpec {
+  return {
+    kind: data.kind,
+    inputSize: data.featureNames.length,
+    hidden: [64, 32],
+    // One linear output for RUL regression; one sigmoid output (P(failure)) for binary classification.
+    outputSize: 1,
+    learningRate: data.kind === "regression" ? 2e-3 : 1e-3,
+  };
+}
+
+export function validateSpec(spec: ModelSpec): ModelSpec {
+  const positiveInt = (name: string, x: number) => {
+    if (!Number.isInteger(x) || x < 1) throw new Error(`ModelSpec.${name} must be a positive integer, got ${x}`);
+  };
+  if (spec.kind !== "regression" && spec.kind !== "classification") throw new Error(`ModelSpec.kind must be regression or classification, got ${String(spec.kind)}`);
+  positiveInt("inputSize", spec.inputSize);
+  positiveInt("outputSize", spec.outputSize);
+  spec.hidden.forEach((h, i) => positiveInt(`hidden[${i}]`, h));
+  if (!(spec.learningRate > 0 && Number.isFinite(spec.learningRate))) throw new Error(`ModelSpec.learningRate must be positive, got ${spec.learningRate}`);
+  return spec;
+}

@@ -1,0 +1,417 @@
+import type { LayersModel } from "@tensorflow/tfjs";
+import { join } from "node:path";
+import type { Server } from "node:http";
+import { getAddress, keccak256, toBytes, type Address, type Hex } from "viem";
+import { connectRpc, confirm, type ChainClients } from "../lib/chain/clients.ts";
+import { suiteContracts, type SuiteContracts } from "../lib/chain/contracts.ts";
+import { readDeployment, type Deployment } from "../lib/chain/deployment.ts";
+import { buildUpdateTree, type UpdateLeaf } from "../lib/chain/update-tree.ts";
+import type { FederatedData } from "../lib/data/dataset.ts";
+import { loadFederatedData } from "../lib/fl/data-source.ts";
+import { envelopeToJson, fromScaled, toScaled } from "../lib/fl/envelope.ts";
+import { loadVerifiedModel, publishModel } from "../lib/fl/model-store.ts";
+import { openContentStore, type ContentStore } from "../lib/ipfs/store.ts";
+import { setFlatWeights } from "../lib/model/model.ts";
+import { initTf, type TfModule } from "../lib/model/tf.ts";
+import { evaluate } from "../lib/model/train.ts";
+import { bytesToWeights, l2Distance, weightsHash } from "../lib/model/weights.ts";
+import { strategyFor, type Aggregate, type ClientUpdate } from "./aggregation/strategy.ts";
+import { checkUpdate, type CheckContext, type CheckResult } from "./checks.ts";
+import { parseStrategy, type OracleConfig } from "./config.ts";
+import { HttpError, serveJson } from "./http.ts";
+import { OracleMetrics } from "./metrics.ts";
+import { OracleState, type AcceptedUpdate } from "./state.ts";
+import { xaiReport } from "./xai/report.ts";
+
+const RoundStatus = { None: 0, Open: 1, Committed: 2, Proposed: 3, Deployed: 4, Rejected: 5, Voided: 6, Expired: 7 } as const;
+const Reason = { accepted: 1, rejected: 2, outlier: 3 } as const;
+const SCORE = { accepted: 10, rejected: -40, outlier: -25 } as const;
+const TICK_MS = 250;
+
+type Log = (event: string, fields?: Record<string, unknown>) => void;
+
+/**
+ * One oracle node. It receives device updates over HTTP and checks them; a reconcile loop reads the chain and
+ * does whatever the round needs next from this node, so a restarted node picks up exactly where the chain and
+ * its journal say it is:
+ * - leader of round r (oracles[(r - 1) mod n]): seal the accepted updates into a Merkle commitment, aggregate,
+ *   validate on held-out data, explain, store on IPFS and propose; after the decision, send the reputation batch;
+ * - the others: fetch the leader's sealed updates, verify each and the root, aggregate, and attest to the hash
+ *   they computed (a different hash is a dissent on chain).
+ */
+export class OracleNode {
+  readonly metrics = new OracleMetrics();
+  #stopped = false;
+  #ticking = false;
+  #timer: NodeJS.Timeout | undefined;
+  #server: Server | undefined;
+  readonly #triedAttest = new Set<bigint>();
+  readonly #finished = new Set<bigint>();
+  readonly #baseWeights = new Map<bigint, Float32Array>();
+
+  readonly config: OracleConfig;
+  readonly address: Address;
+  readonly url: string;
+  readonly gatewayUrl: string | undefined;
+  private readonly clients: ChainClients;
+  private readonly contracts: SuiteContracts;
+  private readonly deployment: Deployment;
+  private readonly store: ContentStore;
+  private readonly state: OracleState;
+  private readonly tf: TfModule;
+  private readonly data: FederatedData;
+  private readonly taskId: Hex;
+  private readonly aggregate: Aggregate;
+  private readonly log: Log;
+
+  private constructor(
+    config: OracleConfig,
+    address: Address,
+    url: string,
+    gatewayUrl: string | undefined,
+    clients: ChainClients,
+    contracts: SuiteContracts,
+    deployment: Deployment,
+    store: ContentStore,
+    state: OracleState,
+    tf: TfModule,
+    data: FederatedData,
+    taskId: Hex,
+    aggregate: Aggregate,
+    log: Log,
+  ) {
+    this.config = config;
+    this.address = address;
+    this.url = url;
+    this.gatewayUrl = gatewayUrl;
+    this.clients = clients;
+    this.contracts = contracts;
+    this.deployment = deployment;
+    this.store = store;
+    this.state = state;
+    this.tf = tf;
+    this.data = data;
+    this.taskId = taskId;
+    this.aggregate = aggregate;
+    this.log = log;
+  }
+
+  static async start(config: OracleConfig, log: Log = () => {}): Promise<OracleNode> {
+    const deployment = readDeployment(config.deploymentPath);
+    const clients = await connectRpc(config.rpcUrl);
+    const wallet = clients.walletFor(config.privateKey as Hex);
+    const contracts = suiteContracts(clients.publicClient, deployment.addresses, wallet);
+    const address = wallet.account.address;
+    const { store, gatewayUrl } = await openContentStore({ dataDir: config.dataDir, peers: config.ipfsPeers, gatewayPort: config.ipfsGatewayPort });
+    const state = new OracleState(join(config.dataDir, "journal.jsonl"));
+    const tf = await initTf();
+    const data = await loadFederatedData({ dataset: config.dataset, devices: config.devices, seed: config.seed, dataDir: config.datasetDir });
+    const taskId = keccak256(toBytes(config.taskName));
+    const aggregate = strategyFor(parseStrategy(config.strategy));
+    const holder: { node?: OracleNode } = {};
+    const { server, url } = await serveJson(config.port, (request) => {
+      if (!holder.node) throw new HttpError(503, "starting");
+      return holder.node.handle(request);
+    });
+    const node = new OracleNode(config, address, url, gatewayUrl, clients, contracts, deployment, store, state, tf, data, taskId, aggregate, log);
+    node.#server = server;
+    holder.node = node;
+    node.#timer = setInterval(() => void node.#tick(), TICK_MS);
+    log("started", { address, url, gatewayUrl, task: config.taskName, strategy: config.strategy });
+    return node;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    while (this.#ticking) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+    this.state.close();
+    await this.store.close();
+  }
+
+  // ---- HTTP API ------------------------------------------------------------------------------------------
+
+  async handle(request: { method: string; path: string; body: unknown }): Promise<{ status: number; body: unknown; contentType?: string }> {
+    const { method, path } = request;
+    if (method === "POST" && path === "/updates") return this.#receive(request.body);
+    if (method === "GET" && path === "/health") {
+      return { status: 200, body: { ok: true, address: this.address, chainId: this.deployment.chainId, task: this.config.taskName, block: (await this.clients.publicClient.getBlockNumber({ cacheTime: 0 })).toString() } };
+    }
+    if (method === "GET" && path === "/metrics") return { status: 200, body: this.metrics.render(), contentType: "text/plain; version=0.0.4" };
+    const sealedMatch = /^\/rounds\/(\d+)\/sealed$/.exec(path);
+    if (method === "GET" && sealedMatch) {
+      const roundId = BigInt(sealedMatch[1]!);
+      const sealed = this.state.sealed(roundId);
+      if (!sealed) throw new HttpError(404, `this oracle did not seal round ${roundId}`);
+      return { status: 200, body: { roundId: roundId.toString(), updates: sealed.map((u) => envelopeToJson(u.envelope)) } };
+    }
+    const roundMatch = /^\/rounds\/(\d+)$/.exec(path);
+    if (method === "GET" && roundMatch) {
+      const roundId = BigInt(roundMatch[1]!);
+      const rejected = [...this.state.rejected(roundId)].map(([device, reason]) => ({ device, reason }));
+      return { status: 200, body: { roundId: roundId.toString(), accepted: this.state.accepted(roundId).map((u) => u.device), rejected, sealed: this.state.sealed(roundId)?.length ?? null } };
+    }
+    throw new HttpError(404, `no route ${method} ${path}`);
+  }
+
+  #receiving: Promise<unknown> = Promise.resolve();
+
+  async #receive(body: unknown): Promise<{ status: number; body: unknown }> {
+    const result = await checkUpdate(this.#checkContext(), body);
+    // Serialise the final duplicate/nonce check with the journal append, so two copies of one update cannot both pass.
+    const outcome = this.#receiving.then(() => this.#record(result));
+    this.#receiving = outcome.catch(() => undefined);
+    return outcome;
+  }
+
+  #record(result: CheckResult): { status: number; body: unknown } {
+    if (result.ok) {
+      const { update } = result.envelope;
+      if (this.state.hasAccepted(update.roundId, result.device) || this.state.isNonceUsed(result.device, update.nonce)) {
+        this.metrics.increment("twinledger_oracle_updates_total", { result: "rejected", reason: "duplicate" });
+        return { status: 409, body: { accepted: false, reason: "duplicate", message: `device ${result.device} already has an accepted update with this round or nonce` } };
+      }
+      this.state.accept(update.roundId, result.device, result.envelope);
+      this.metrics.increment("twinledger_oracle_updates_total", { result: "accepted", reason: "" });
+      return { status: 202, body: { accepted: true, roundId: update.roundId.toString(), device: result.device } };
+    }
+    if (result.roundId !== undefined && result.device) this.state.reject(result.roundId, result.reason, result.device);
+    this.metrics.increment("twinledger_oracle_updates_total", { result: "rejected", reason: result.reason });
+    return { status: result.reason === "malformed" ? 400 : 422, body: { accepted: false, reason: result.reason, message: result.message, device: result.device } };
+  }
+
+  #checkContext(): CheckContext {
+    const { models, devices } = this.contracts;
+    return {
+      chainId: this.deployment.chainId,
+      updateLedger: this.deployment.addresses.UpdateLedger,
+      taskId: this.taskId,
+      deviceStatus: async (device) => {
+        const record = await devices.read.device([device]);
+        if (record.status === 0) return "none";
+        return (await devices.read.isActive([device])) ? "active" : "inactive";
+      },
+      round: async (roundId) => {
+        const round = await models.read.round([roundId]);
+        if (round.status === RoundStatus.None) return undefined;
+        const status = await models.read.roundStatus([roundId]);
+        return { taskId: round.taskId, baseVersion: round.baseVersion, deadline: round.deadline, open: status === RoundStatus.Open };
+      },
+      now: () => this.#now(),
+      isNonceUsed: (device, nonce) => this.state.isNonceUsed(device, nonce),
+      hasAccepted: (roundId, device) => this.state.hasAccepted(roundId, device),
+      fetchBytes: (cid) => this.store.cat(cid, undefined, { timeoutMs: 15_000 }),
+      baseWeights: (version) => this.#baseWeightsOf(version),
+      maxUpdateNorm: this.config.maxUpdateNorm,
+    };
+  }
+
+  /** Chain time as the next block will see it: dev chains stamp blocks with wall-clock time when they mine. */
+  async #now(): Promise<bigint> {
+    const latest = (await this.clients.publicClient.getBlock({ blockTag: "latest" })).timestamp;
+    const wall = BigInt(Math.floor(Date.now() / 1000));
+    return latest > wall ? latest : wall;
+  }
+
+  async #baseWeightsOf(versionId: bigint): Promise<Float32Array> {
+    const cached = this.#baseWeights.get(versionId);
+    if (cached) return cached;
+    const { model, weights } = await this.#loadVersion(versionId);
+    model.dispose();
+    this.#baseWeights.set(versionId, weights);
+    return weights;
+  }
+
+  async #loadVersion(versionId: bigint): Promise<{ model: LayersModel; weights: Float32Array }> {
+    const version = await this.contracts.models.read.version([versionId]);
+    return loadVerifiedModel(this.tf, this.store, version.cid, version.weightsHash);
+  }
+
+  // ---- Reconcile loop -------------------------------------------------------------------------------------
+
+  #leaderOf(roundId: bigint): { address: Address; url: string } {
+    const index = Number((roundId - 1n) % BigInt(this.config.oracles.length));
+    return { address: getAddress(this.config.oracles[index]!), url: this.config.oracleUrls[index]! };
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#ticking || this.#stopped) return;
+    this.#ticking = true;
+    try {
+      const roundCount = await this.contracts.models.read.roundCount();
+      for (let roundId = 1n; roundId <= roundCount && !this.#stopped; roundId++) {
+        if (this.#finished.has(roundId)) continue;
+        await this.#reconcile(roundId);
+      }
+    } catch (error) {
+      this.log("tick_error", { error: error instanceof Error ? error.message : String(error) });
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  async #reconcile(roundId: bigint): Promise<void> {
+    const { models } = this.contracts;
+    const round = await models.read.round([roundId]);
+    if (round.taskId !== this.taskId) {
+      this.#finished.add(roundId);
+      return;
+    }
+    const status = await models.read.roundStatus([roundId]);
+    const leading = this.#leaderOf(roundId).address === this.address;
+    switch (status) {
+      case RoundStatus.Open:
+        if (leading) await this.#maybeSeal(roundId, round.deadline);
+        return;
+      case RoundStatus.Committed:
+        if (leading && round.proposedVersion === 0n) await this.#propose(roundId, round);
+        return;
+      case RoundStatus.Proposed:
+        if (!leading && !this.#triedAttest.has(roundId) && !(await models.read.hasVoted([round.proposedVersion, this.address]))) {
+          this.#triedAttest.add(roundId);
+          await this.#attest(roundId, round);
+        }
+        return;
+      case RoundStatus.Deployed:
+      case RoundStatus.Rejected:
+      case RoundStatus.Voided:
+        if (leading && !(await this.contracts.reputation.read.isRoundScored([roundId]))) await this.#score(roundId);
+        this.#finished.add(roundId);
+        return;
+      default:
+        this.#finished.add(roundId);
+    }
+  }
+
+  async #maybeSeal(roundId: bigint, deadline: bigint): Promise<void> {
+    let sealed = this.state.sealed(roundId);
+    if (!sealed) {
+      const accepted = this.state.accepted(roundId);
+      const now = await this.#now();
+      const windowOpen = now >= deadline - BigInt(Math.round(this.config.sealWindowSeconds));
+      // Every device heard from (accepted or refused) means nothing more is coming; otherwise wait for the window.
+      const heard = accepted.length + [...this.state.rejected(roundId).keys()].filter((device) => !this.state.hasAccepted(roundId, device as Address)).length;
+      if (accepted.length === 0 || (heard < this.config.expectedParticipants && !windowOpen)) return;
+      // A device revoked since its update arrived would make the commitment challengeable: leave it out.
+      const eligible: AcceptedUpdate[] = [];
+      for (const update of accepted) if (await this.contracts.devices.read.isActive([update.device])) eligible.push(update);
+      if (eligible.length === 0) return;
+      const tree = buildUpdateTree(eligible.map(leafOf));
+      const byDevice = new Map(eligible.map((u) => [u.device, u]));
+      this.state.seal(roundId, [...tree.entries()].map(([, value]) => byDevice.get(value[0])!.device));
+      sealed = this.state.sealed(roundId)!;
+    }
+    const tree = buildUpdateTree(sealed.map(leafOf));
+    const receipt = await confirm(this.clients.publicClient, await this.contracts.updates.write.commitUpdates([roundId, tree.root as Hex, sealed.length]));
+    this.metrics.increment("twinledger_oracle_chain_transactions_total", { kind: "commit" });
+    this.metrics.increment("twinledger_oracle_gas_used_total", {}, Number(receipt.gasUsed));
+    this.log("sealed", { roundId: roundId.toString(), updates: sealed.length, root: tree.root });
+  }
+
+  /** Aggregates the sealed updates of a round exactly as every oracle must: tree order, the task's strategy. */
+  async #aggregateSealed(roundId: bigint, round: { participationBlock: number; participantsRoot: Hex }, sealed: AcceptedUpdate[]) {
+    const tree = buildUpdateTree(sealed.map(leafOf));
+    if (tree.root !== round.participantsRoot) throw new Error(`the sealed updates of round ${roundId} build root ${tree.root}, the chain has ${round.participantsRoot}`);
+    const ordered = [...tree.entries()].map(([, value]) => sealed.find((u) => u.device === value[0])!);
+    const clientUpdates: ClientUpdate[] = [];
+    for (const update of ordered) {
+      const weights = bytesToWeights(await this.store.cat(update.envelope.update.updateCid, undefined, { timeoutMs: 30_000 }));
+      const reputation = await this.contracts.reputation.read.deviceScore([update.device], { blockNumber: BigInt(round.participationBlock) });
+      const localMetric = update.envelope.update.metrics[0];
+      clientUpdates.push({
+        weights,
+        sampleCount: Number(update.envelope.update.sampleCount),
+        quality: localMetric === undefined ? 0 : 1 / (1 + Math.abs(fromScaled(localMetric))),
+        reputation: reputation / 1000,
+      });
+    }
+    const result = this.aggregate(clientUpdates);
+    return { ordered, clientUpdates, result };
+  }
+
+  async #propose(roundId: bigint, round: { baseVersion: bigint; participationBlock: number; participantsRoot: Hex }): Promise<void> {
+    const sealed = this.state.sealed(roundId);
+    if (!sealed) throw new Error(`round ${roundId} is committed but this oracle has no sealed set for it`);
+    const { ordered, clientUpdates, result } = await this.#aggregateSealed(roundId, round, sealed);
+    const { model } = await this.#loadVersion(round.baseVersion);
+    try {
+      setFlatWeights(model, result.weights);
+      const evaluation = evaluate(this.tf, model, this.data.validation, this.data.kind);
+      const metric = "rmse" in evaluation ? evaluation.rmse : evaluation.f1;
+      const report = xaiReport(this.tf, model, this.data.validation, this.data.kind, { seed: Number(roundId), repeats: 1 });
+      const reportCid = await this.store.addFile(new TextEncoder().encode(JSON.stringify({ ...report, roundId: roundId.toString(), participants: ordered.map((u) => u.device) })));
+      const published = await publishModel(this.store, model);
+      if (published.weightsHash !== weightsHash(result.weights)) throw new Error("the published model's weights differ from the aggregate");
+      const receipt = await confirm(this.clients.publicClient, await this.contracts.models.write.proposeModel([roundId, { cid: published.cid, weightsHash: published.weightsHash, metric: toScaled(metric), participantsRoot: round.participantsRoot, xaiReportCid: reportCid }]));
+      this.metrics.increment("twinledger_oracle_chain_transactions_total", { kind: "propose" });
+      this.metrics.increment("twinledger_oracle_gas_used_total", {}, Number(receipt.gasUsed));
+      this.log("proposed", { roundId: roundId.toString(), cid: published.cid, metric, participants: clientUpdates.length, selected: result.selected.length });
+    } finally {
+      model.dispose();
+    }
+  }
+
+  async #attest(roundId: bigint, round: { proposedVersion: bigint; participationBlock: number; participantsRoot: Hex }): Promise<void> {
+    const leader = this.#leaderOf(roundId);
+    let computed: Hex = `0x${"00".repeat(32)}`;
+    try {
+      const response = await fetch(`${leader.url}/rounds/${roundId}/sealed`);
+      if (!response.ok) throw new Error(`leader ${leader.url} answered ${response.status}`);
+      const body = (await response.json()) as { updates: unknown[] };
+      const sealed: AcceptedUpdate[] = [];
+      for (const json of body.updates) {
+        const check = await checkUpdate({ ...this.#checkContext(), round: async (id) => ({ ...(await this.#checkContext().round(id))!, open: true, deadline: 2n ** 63n }), now: async () => 0n, isNonceUsed: () => false, hasAccepted: () => false }, json);
+        if (!check.ok) throw new Error(`sealed update from ${check.device ?? "?"} fails verification: ${check.reason}: ${check.message}`);
+        sealed.push({ device: check.device, envelope: check.envelope });
+      }
+      const { result } = await this.#aggregateSealed(roundId, round, sealed);
+      computed = weightsHash(result.weights);
+    } catch (error) {
+      // An oracle that cannot reproduce the aggregate dissents (with the zero hash), rather than staying silent.
+      this.log("verify_failed", { roundId: roundId.toString(), error: error instanceof Error ? error.message : String(error) });
+    }
+    const receipt = await confirm(this.clients.publicClient, await this.contracts.models.write.attest([round.proposedVersion, computed]));
+    this.metrics.increment("twinledger_oracle_chain_transactions_total", { kind: "attest" });
+    this.metrics.increment("twinledger_oracle_gas_used_total", {}, Number(receipt.gasUsed));
+    const version = await this.contracts.models.read.version([round.proposedVersion]);
+    this.log(computed === version.weightsHash ? "attested" : "dissented", { roundId: roundId.toString(), versionId: round.proposedVersion.toString(), hash: computed });
+  }
+
+  async #score(roundId: bigint): Promise<void> {
+    const changes = new Map<Address, { delta: number; reason: number }>();
+    const sealed = this.state.sealed(roundId) ?? [];
+    if (sealed.length > 0) {
+      const round = await this.contracts.models.read.round([roundId]);
+      try {
+        const { clientUpdates, result } = await this.#aggregateSealed(roundId, round, sealed);
+        const distances = clientUpdates.map((u) => l2Distance(u.weights, result.weights));
+        const median = [...distances].sort((a, b) => a - b)[distances.length >> 1] ?? 0;
+        const selected = new Set(result.selected);
+        sealed.forEach((update, index) => {
+          const outlier = !selected.has(index) || (median > 0 && distances[index]! > 3 * median);
+          changes.set(update.device, outlier ? { delta: SCORE.outlier, reason: Reason.outlier } : { delta: SCORE.accepted, reason: Reason.accepted });
+        });
+      } catch (error) {
+        this.log("score_error", { roundId: roundId.toString(), error: error instanceof Error ? error.message : String(error) });
+        for (const update of sealed) changes.set(update.device, { delta: SCORE.accepted, reason: Reason.accepted });
+      }
+    }
+    for (const [device, reason] of this.state.rejected(roundId)) {
+      if (!device.startsWith("0x") || reason === "unknown_device" || changes.has(device as Address)) continue;
+      changes.set(device as Address, { delta: SCORE.rejected, reason: Reason.rejected });
+    }
+    if (changes.size === 0) return;
+    const batch = [...changes].map(([deviceAccount, change]) => ({ deviceAccount, delta: change.delta, reason: change.reason }));
+    const receipt = await confirm(this.clients.publicClient, await this.contracts.reputation.write.applyRoundChanges([roundId, batch]));
+    this.metrics.increment("twinledger_oracle_chain_transactions_total", { kind: "reputation" });
+    this.metrics.increment("twinledger_oracle_gas_used_total", {}, Number(receipt.gasUsed));
+    this.log("scored", { roundId: roundId.toString(), changes: batch.length });
+  }
+}
+
+function leafOf(update: AcceptedUpdate): UpdateLeaf {
+  const { update: u } = update.envelope;
+  return { device: update.device, contentHash: u.weightsHash, cid: u.updateCid, sampleCount: u.sampleCount, nonce: u.nonce };
+}
+
