@@ -19,9 +19,10 @@ import { loadCmapss } from "../lib/data/cmapss.ts";
 import { concat, deriveSeed, mulberry32, permutation, type Dataset, type FederatedData } from "../lib/data/dataset.ts";
 import { RUL_CAP } from "../lib/data/windows.ts";
 import { buildModel, flattenWeights, setFlatWeights } from "../lib/model/model.ts";
-import type { ModelSpec } from "../lib/model/spec.ts";
+import { defaultSpec, type ModelSpec } from "../lib/model/spec.ts";
 import { initTf, type TfModule } from "../lib/model/tf.ts";
-import { evaluate, trainLocal, tuneThreshold } from "../lib/model/train.ts";
+import { classificationScore } from "../lib/model/metrics.ts";
+import { evaluate, predict, trainLocal, tuneThreshold } from "../lib/model/train.ts";
 import { weightsToBytes } from "../lib/model/weights.ts";
 import { strategyFor, type ClientUpdate, type StrategyConfig } from "../oracle/aggregation/strategy.ts";
 import { xaiGuidedWeights } from "../oracle/xai/agreement.ts";
@@ -30,7 +31,7 @@ import { evenlySpacedRows } from "../oracle/xai/report.ts";
 import { applyXaiWeights } from "../oracle/xai/weighting.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const { values: cli } = parseArgs({ options: { "data-dir": { type: "string" }, only: { type: "string" } } });
+const { values: cli } = parseArgs({ options: { "data-dir": { type: "string" }, only: { type: "string" }, override: { type: "string" } } });
 const dataDir = resolve(cli["data-dir"] ?? process.env["TWINLEDGER_DATA_DIR"] ?? join(repoRoot, "..", "shared", "data"));
 const only = cli.only;
 if (only !== undefined && !["cmapss", "ai4i", "byzantine"].includes(only)) throw new Error(`--only must be cmapss, ai4i or byzantine, got ${only}`);
@@ -46,12 +47,20 @@ interface TrainConfig {
   /** Per-round multiplicative learning-rate decay (server-side schedule, same for every device). */
   lrDecay: number;
   centralEpochs: number;
+  /** Devices with little data run extra local epochs so each does at least this many optimiser steps per round. */
+  minLocalSteps: number;
 }
 
-const CMAPSS_CONFIG: TrainConfig = { hidden: [64, 32], learningRate: 2e-3, batchSize: 64, rounds: 20, localEpochs: 2, lrDecay: 0.93, centralEpochs: 40 };
-const AI4I_CONFIG: TrainConfig = { hidden: [64, 32], learningRate: 3e-3, batchSize: 32, rounds: 25, localEpochs: 2, lrDecay: 0.95, centralEpochs: 50 };
+const CMAPSS_CONFIG: TrainConfig = { hidden: [64, 32], learningRate: 2e-3, batchSize: 64, rounds: 20, localEpochs: 2, lrDecay: 0.93, centralEpochs: 40, minLocalSteps: 20 };
+const AI4I_CONFIG: TrainConfig = { hidden: [64, 32], learningRate: 3e-3, batchSize: 32, rounds: 25, localEpochs: 2, lrDecay: 0.95, centralEpochs: 50, minLocalSteps: 20 };
+// --override '{"ai4i":{"rounds":40}}' adjusts a configuration for tuning runs without editing the file.
+const overrides = JSON.parse(cli.override ?? "{}") as Partial<Record<"cmapss" | "ai4i" | "byzantine", Partial<TrainConfig>>>;
+Object.assign(CMAPSS_CONFIG, overrides.cmapss);
+Object.assign(AI4I_CONFIG, overrides.ai4i);
+
 /** Byzantine runs: 56 of them, so each uses every 2nd training window and fewer, single-epoch rounds. */
-const BYZANTINE_CONFIG: TrainConfig = { hidden: [64, 32], learningRate: 3e-3, batchSize: 64, rounds: 12, localEpochs: 1, lrDecay: 0.9, centralEpochs: 0 };
+const BYZANTINE_CONFIG: TrainConfig = { hidden: [64, 32], learningRate: 3e-3, batchSize: 64, rounds: 12, localEpochs: 1, lrDecay: 0.9, centralEpochs: 0, minLocalSteps: 0 };
+Object.assign(BYZANTINE_CONFIG, overrides.byzantine);
 const BYZANTINE_ROW_STRIDE = 2;
 /** Robust strategies are configured for up to 40% Byzantine devices. */
 const ASSUMED_BYZANTINE_FRACTION = 0.4;
@@ -68,7 +77,7 @@ const log = (message: string) => console.log(`[bench:fl ${((performance.now() - 
 const started = performance.now();
 
 function specFor(data: FederatedData, config: TrainConfig): ModelSpec {
-  return { kind: data.kind, inputSize: data.featureNames.length, hidden: config.hidden, outputSize: 1, learningRate: config.learningRate };
+  return { ...defaultSpec(data), hidden: config.hidden, learningRate: config.learningRate };
 }
 
 function strategyConfig(name: StrategyName, devices: number): StrategyConfig {
@@ -104,6 +113,12 @@ interface FederatedRun {
   xai: boolean;
   attack?: Attack;
   rowStride?: number;
+  /**
+   * Report the best round on validation (what the oracles would propose) instead of the last. Off for the
+   * Byzantine runs: selection would hide a diverging model behind an early good round and measure the
+   * validation split's defence rather than the aggregation strategy's.
+   */
+  selectOnValidation?: boolean;
 }
 
 /** Trains federatedly and returns the test metric (RMSE, or F1 at a validation-tuned threshold). */
@@ -117,12 +132,14 @@ async function federated(tf: TfModule, data: FederatedData, config: TrainConfig,
     return run.attack?.name === "label_flip" && run.attack.devices.has(k) ? flipLabels(thinned, data.kind) : thinned;
   });
   const xaiRows = evenlySpacedRows(data.validation, 256);
+  const best = new BestOnValidation();
   for (let round = 0; round < config.rounds; round++) {
     const learningRate = config.learningRate * Math.pow(config.lrDecay, round);
     const updates: ClientUpdate[] = [];
     for (const [k, device] of devices.entries()) {
       setFlatWeights(worker, global);
-      await trainLocal(tf, worker, device, { epochs: config.localEpochs, batchSize: config.batchSize, seed: deriveSeed(SEED, round, k), learningRate });
+      const epochs = Math.max(config.localEpochs, Math.ceil((config.minLocalSteps * config.batchSize) / device.rows));
+      await trainLocal(tf, worker, device, { epochs, batchSize: config.batchSize, seed: deriveSeed(SEED, round, k), learningRate });
       let weights = flattenWeights(worker);
       if (run.attack?.devices.has(k)) {
         // Model-poisoning attacks rewrite the honest update Δ = local − global before sending it.
@@ -142,11 +159,31 @@ async function federated(tf: TfModule, data: FederatedData, config: TrainConfig,
     // Krum needs n > f + 2; after XAI filtering fewer updates may remain.
     const usable = run.strategy === "krum" && roundUpdates.length < data.devices.length ? strategyFor({ name: "krum", byzantine: Math.max(0, Math.min(Math.floor(ASSUMED_BYZANTINE_FRACTION * data.devices.length), roundUpdates.length - 3)) }) : aggregate;
     global = usable(roundUpdates).weights;
+    if (run.selectOnValidation ?? true) best.consider(tf, worker, global, data);
   }
-  setFlatWeights(worker, global);
+  setFlatWeights(worker, best.weights ?? global);
   const score = testScore(tf, worker, data);
   worker.dispose();
   return score;
+}
+
+/**
+ * Keeps the weights with the best validation score seen so far: the oracles hold the validation split and
+ * propose the model they measured, so the reported model is the best proposed one, not merely the last.
+ */
+class BestOnValidation {
+  weights: Float32Array | undefined;
+  score = -Infinity;
+  consider(tf: TfModule, model: ReturnType<typeof buildModel>, weights: Float32Array, data: FederatedData): void {
+    setFlatWeights(model, weights);
+    const result = evaluate(tf, model, data.validation, data.kind);
+    // Higher is better: −RMSE, or F1 at the validation-tuned threshold.
+    const score = "rmse" in result ? -result.rmse : classificationScore(predict(tf, model, data.validation), data.validation.labels, tuneThreshold(tf, model, data.validation)).f1;
+    if (Number.isFinite(score) && score > this.score) {
+      this.score = score;
+      this.weights = weights.slice();
+    }
+  }
 }
 
 function testScore(tf: TfModule, model: ReturnType<typeof buildModel>, data: FederatedData): number {
@@ -162,11 +199,14 @@ function testScore(tf: TfModule, model: ReturnType<typeof buildModel>, data: Fed
 async function centralised(tf: TfModule, data: FederatedData, config: TrainConfig): Promise<number> {
   const model = buildModel(tf, specFor(data, config), SEED);
   const union = concat(data.devices);
+  const best = new BestOnValidation();
   // The same schedule as federated, per epoch instead of per round, so both see comparable step sizes.
   for (let epoch = 0; epoch < config.centralEpochs; epoch++) {
     const decayPerEpoch = Math.pow(config.lrDecay, (epoch * config.rounds) / config.centralEpochs);
     await trainLocal(tf, model, union, { epochs: 1, batchSize: config.batchSize, seed: deriveSeed(SEED, 7, epoch), learningRate: config.learningRate * decayPerEpoch });
+    best.consider(tf, model, flattenWeights(model), data);
   }
+  if (best.weights) setFlatWeights(model, best.weights);
   const score = testScore(tf, model, data);
   model.dispose();
   return score;
@@ -262,14 +302,14 @@ if (!only || only === "byzantine") {
   let done = 0;
   for (const strategy of strategies) {
     for (const xai of [false, true]) {
-      const clean = await federated(tf, data, BYZANTINE_CONFIG, { strategy, xai, rowStride: BYZANTINE_ROW_STRIDE });
+      const clean = await federated(tf, data, BYZANTINE_CONFIG, { strategy, xai, rowStride: BYZANTINE_ROW_STRIDE, selectOnValidation: false });
       done++;
       rows.push({ dataset: "cmapss_fd001", fraction: 0, attack: "none", strategy, xai, metric: "rmse", value: round3(clean), clean_value: round3(clean) });
       log(`  byzantine ${done}/${total}: ${strategy}${xai ? "+xai" : ""} clean RMSE ${clean.toFixed(2)}`);
       for (const fraction of fractions) {
         const malicious = new Set(order.slice(0, Math.round(fraction * devices)));
         for (const attack of attacks) {
-          const value = await federated(tf, data, BYZANTINE_CONFIG, { strategy, xai, attack: { name: attack, devices: malicious }, rowStride: BYZANTINE_ROW_STRIDE });
+          const value = await federated(tf, data, BYZANTINE_CONFIG, { strategy, xai, attack: { name: attack, devices: malicious }, rowStride: BYZANTINE_ROW_STRIDE, selectOnValidation: false });
           done++;
           rows.push({ dataset: "cmapss_fd001", fraction, attack, strategy, xai, metric: "rmse", value: round3(value), clean_value: round3(clean) });
           log(`  byzantine ${done}/${total}: ${strategy}${xai ? "+xai" : ""} ${attack} ${fraction * 100}% RMSE ${value.toFixed(2)} (clean ${clean.toFixed(2)})`);
@@ -285,10 +325,10 @@ timings["total"] = round3((performance.now() - started) / 1000);
 results["settings"] = {
   seed: SEED,
   backend: tf.getBackend(),
-  cmapss: { ...CMAPSS_CONFIG, test: "last cycle of each test_FD001 engine vs RUL_FD001 capped at 125", validation: "20% of training engines held out" },
-  ai4i: { ...AI4I_CONFIG, devices: 10, partition: "Dirichlet(0.5) over product Type", threshold: "tuned on validation (F1), applied to test" },
-  byzantine: { ...BYZANTINE_CONFIG, devices: 10, rowStride: BYZANTINE_ROW_STRIDE, assumedByzantineFraction: ASSUMED_BYZANTINE_FRACTION, attacks: { sign_flip: "global − 3Δ", scaled: "global + 10Δ", label_flip: "train on RUL' = 125 − RUL" }, xai: "signed permutation importance on 256 validation rows; xaiGuidedWeights + applyXaiWeights (min weight 0.25)" },
-  sklearn: "RandomForest (200 trees regression / 300 classification), bench/python/rf_baseline.py",
+  cmapss: { ...CMAPSS_CONFIG, model: "best round/epoch on validation", test: "last cycle of each test_FD001 engine vs RUL_FD001 capped at 125", validation: "20% of training engines held out" },
+  ai4i: { ...AI4I_CONFIG, model: "best round/epoch on validation", devices: 10, partition: "Dirichlet(0.5) over product Type", threshold: "tuned on validation (F1), applied to test" },
+  byzantine: { ...BYZANTINE_CONFIG, devices: 10, rowStride: BYZANTINE_ROW_STRIDE, assumedByzantineFraction: ASSUMED_BYZANTINE_FRACTION, attacks: { sign_flip: "global − 3Δ", scaled: "global + 10Δ", label_flip: "train on RUL' = 125 − RUL" }, model: "last round (no validation selection)", xai: "signed permutation importance on 256 validation rows; xaiGuidedWeights + applyXaiWeights (min weight 0.25)" },
+  sklearn: "RandomForest (100 trees regression / 300 classification), bench/python/rf_baseline.py",
 };
 results["timings_s"] = timings;
 mkdirSync(dirname(resultsPath), { recursive: true });

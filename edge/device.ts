@@ -38,10 +38,12 @@ export interface TrainingSettings {
 
 export interface SubmissionOutcome {
   device: Address;
+  /** The signed update as sent, for re-sending to oracles that could not be reached. */
+  body: string;
   cid: string;
   sampleCount: number;
   localMetric: number;
-  responses: { oracle: string; status: number; accepted: boolean; reason?: string; message?: string }[];
+  responses: { oracle: string; status: number; accepted: boolean; reason?: string; message?: string; norm?: number }[];
 }
 
 /** Splits the device's data into local training and local validation rows (the last tenth). */
@@ -98,16 +100,20 @@ export async function trainAndSubmit(
   };
   const envelope: SignedUpdate = { update, signature: await signModelUpdate(account, context.chainId, context.updateLedger, update) };
   const body = JSON.stringify(envelopeToJson(envelope));
-  const responses = await Promise.all(
-    context.oracleUrls.map(async (oracle) => {
-      try {
-        const response = await fetch(`${oracle}/updates`, { method: "POST", headers: { "content-type": "application/json" }, body });
-        const answer = (await response.json()) as { accepted?: boolean; reason?: string; message?: string };
-        return { oracle, status: response.status, accepted: answer.accepted === true, reason: answer.reason, message: answer.message };
-      } catch (error) {
-        return { oracle, status: 0, accepted: false, reason: "unreachable", message: error instanceof Error ? error.message : String(error) };
-      }
-    }),
-  );
-  return { device: account.address, cid, sampleCount: train.rows, localMetric, responses };
+  const responses = await Promise.all(context.oracleUrls.map((oracle) => sendUpdate(oracle, body)));
+  return { device: account.address, body, cid, sampleCount: train.rows, localMetric, responses };
 }
+
+/** Posts a signed update to one oracle. Status 0 means the oracle could not be reached (worth retrying). */
+export async function sendUpdate(oracle: string, body: string): Promise<SubmissionOutcome["responses"][number]> {
+  try {
+    const response = await fetch(`${oracle}/updates`, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(30_000) });
+    const answer = (await response.json()) as { accepted?: boolean; reason?: string; message?: string; norm?: number };
+    return { oracle, status: response.status, accepted: answer.accepted === true, reason: answer.reason, message: answer.message, norm: answer.norm };
+  } catch (error) {
+    return { oracle, status: 0, accepted: false, reason: "unreachable", message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** True when a failed send may succeed later: the oracle was down or failed internally, not a verdict on the update. */
+export const isRetryable = (response: { status: number }): boolean => response.status === 0 || response.status >= 500;

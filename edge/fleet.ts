@@ -16,7 +16,7 @@ import { loadFederatedData } from "../lib/fl/data-source.ts";
 import { loadVerifiedModel } from "../lib/fl/model-store.ts";
 import { openContentStore } from "../lib/ipfs/store.ts";
 import { initTf } from "../lib/model/tf.ts";
-import { trainAndSubmit, type Attack, type DeviceProfile } from "./device.ts";
+import { isRetryable, sendUpdate, trainAndSubmit, type Attack, type DeviceProfile } from "./device.ts";
 
 const attacks = ["sign_flip", "scaled", "label_flip"] as const;
 const list = (value: string | undefined) => (value ? value.split(",").map((item) => item.trim()).filter(Boolean) : []);
@@ -77,6 +77,20 @@ const fleet: DeviceProfile[] = data.devices.map((partition, index) => {
 emit("ready", { gatewayUrl, devices: fleet.length, byzantine: [...byzantine].sort((a, b) => a - b) });
 
 const handled = new Set<bigint>();
+/** Sends that failed for a retryable reason, re-sent with backoff while their round is open. */
+const pending: { roundId: bigint; device: string; oracle: string; body: string; attempts: number; nextAt: number }[] = [];
+
+async function retryPending(): Promise<void> {
+  const now = Date.now();
+  for (const item of [...pending]) {
+    if (item.nextAt > now) continue;
+    pending.splice(pending.indexOf(item), 1);
+    if ((await contracts.models.read.roundStatus([item.roundId])) !== 1) continue;
+    const response = await sendUpdate(item.oracle, item.body);
+    emit("resend", { roundId: item.roundId, device: item.device, attempt: item.attempts + 1, ...response });
+    if (isRetryable(response)) pending.push({ ...item, attempts: item.attempts + 1, nextAt: now + Math.min(8000, 500 * 2 ** item.attempts) });
+  }
+}
 let stopping = false;
 const stop = async () => {
   stopping = true;
@@ -103,11 +117,17 @@ while (!stopping) {
           { taskId, roundId, baseVersion: round.baseVersion, deadline: round.deadline },
           { kind: data.kind, localEpochs: config.localEpochs, batchSize: config.batchSize, seed: config.seed },
         );
-        emit("update", { roundId, index: device.index, attack: device.attack ?? null, ...outcome });
+        const { body, ...reported } = outcome;
+        emit("update", { roundId, index: device.index, attack: device.attack ?? null, ...reported });
+        for (const response of outcome.responses) {
+          if (isRetryable(response)) pending.push({ roundId, device: outcome.device, oracle: response.oracle, body, attempts: 1, nextAt: Date.now() + 500 });
+        }
+        await retryPending();
       }
       base.model.dispose();
       emit("round_done", { roundId });
     }
+    await retryPending();
   } catch (error) {
     emit("error", { message: error instanceof Error ? error.message : String(error) });
   }

@@ -24,7 +24,7 @@ export type RejectionReason =
   | "norm_out_of_bounds";
 
 export type CheckResult =
-  | { ok: true; device: Address; envelope: SignedUpdate; weights: Float32Array }
+  | { ok: true; device: Address; envelope: SignedUpdate; weights: Float32Array; norm: number }
   | { ok: false; reason: RejectionReason; message: string; device?: Address; roundId?: bigint };
 
 /** What the checks need from the chain, the oracle's own store and IPFS. */
@@ -108,5 +108,5 @@ export async function checkUpdate(context: CheckContext, body: unknown): Promise
   }
   const norm = Math.sqrt(squaredNorm);
   if (norm > context.maxUpdateNorm) return reject("norm_out_of_bounds", `update norm ${norm.toFixed(3)} exceeds the bound ${context.maxUpdateNorm}`, device);
-  return { ok: true, device, envelope, weights };
+  return { ok: true, device, envelope, weights, norm };
 }

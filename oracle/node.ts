@@ -174,7 +174,7 @@ export class OracleNode {
       }
       this.state.accept(update.roundId, result.device, result.envelope);
       this.metrics.increment("twinledger_oracle_updates_total", { result: "accepted", reason: "" });
-      return { status: 202, body: { accepted: true, roundId: update.roundId.toString(), device: result.device } };
+      return { status: 202, body: { accepted: true, roundId: update.roundId.toString(), device: result.device, norm: result.norm } };
     }
     if (result.roundId !== undefined && result.device) this.state.reject(result.roundId, result.reason, result.device);
     this.metrics.increment("twinledger_oracle_updates_total", { result: "rejected", reason: result.reason });
@@ -207,11 +207,9 @@ export class OracleNode {
     };
   }
 
-  /** Chain time as the next block will see it: dev chains stamp blocks with wall-clock time when they mine. */
+  /** Chain time: the latest block's timestamp, the clock the contracts judge deadlines by. */
   async #now(): Promise<bigint> {
-    const latest = (await this.clients.publicClient.getBlock({ blockTag: "latest" })).timestamp;
-    const wall = BigInt(Math.floor(Date.now() / 1000));
-    return latest > wall ? latest : wall;
+    return (await this.clients.publicClient.getBlock({ blockTag: "latest" })).timestamp;
   }
 
   async #baseWeightsOf(versionId: bigint): Promise<Float32Array> {
@@ -293,6 +291,7 @@ export class OracleNode {
       // Every device heard from (accepted or refused) means nothing more is coming; otherwise wait for the window.
       const heard = accepted.length + [...this.state.rejected(roundId).keys()].filter((device) => !this.state.hasAccepted(roundId, device as Address)).length;
       if (accepted.length === 0 || (heard < this.config.expectedParticipants && !windowOpen)) return;
+      this.log("sealing", { roundId: roundId.toString(), accepted: accepted.length, heard, now: now.toString(), deadline: deadline.toString() });
       // A device revoked since its update arrived would make the commitment challengeable: leave it out.
       const eligible: AcceptedUpdate[] = [];
       for (const update of accepted) if (await this.contracts.devices.read.isActive([update.device])) eligible.push(update);

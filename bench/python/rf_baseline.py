@@ -34,7 +34,7 @@ def main() -> None:
     x_val, y_val = load(directory, "validation", width)
     x_test, y_test = load(directory, "test", width)
     if kind == "regression":
-        model = RandomForestRegressor(n_estimators=200, min_samples_leaf=3, max_features=0.33, n_jobs=2, random_state=seed)
+        model = RandomForestRegressor(n_estimators=100, min_samples_leaf=5, max_features=0.33, n_jobs=2, random_state=seed)
         model.fit(x_train, y_train)
         rmse = float(np.sqrt(np.mean((model.predict(x_test) - y_test) ** 2)))
         print(json.dumps({"rmse": rmse}))

@@ -58,7 +58,7 @@ export const defaultClusterOptions: ClusterOptions = {
   roundSeconds: 90,
   sealWindowSeconds: 15,
   localEpochs: 2,
-  maxUpdateNorm: 60,
+  maxUpdateNorm: 10,
   seed: 7,
 };
 
@@ -121,6 +121,7 @@ export class Cluster {
   readonly oracleUrls: string[];
   readonly fleet: ChildHandle;
   readonly startOracle: (index: number) => ChildHandle;
+  readonly heartbeat: NodeJS.Timeout;
 
   private constructor(
     options: ClusterOptions,
@@ -136,6 +137,7 @@ export class Cluster {
     oracleUrls: string[],
     fleet: ChildHandle,
     startOracle: (index: number) => ChildHandle,
+    heartbeat: NodeJS.Timeout,
   ) {
     this.options = options;
     this.chain = chain;
@@ -150,6 +152,7 @@ export class Cluster {
     this.oracleUrls = oracleUrls;
     this.fleet = fleet;
     this.startOracle = startOracle;
+    this.heartbeat = heartbeat;
   }
 
   static async start(options: ClusterOptions, onStep: (step: string) => void = () => {}): Promise<Cluster> {
@@ -247,8 +250,11 @@ export class Cluster {
       ]);
       await fleet.waitFor((event) => event.event === "ready", 120_000);
       const contracts = suiteContracts(clients.publicClient, deployment.addresses, wallet(devRoles.governance));
+      // Dev chains mine only on transactions, and stamp quick successive blocks ahead of the wall clock. A block a
+      // second keeps chain time moving at one second per second, as on a real chain, so deadlines come when due.
+      const heartbeat = setInterval(() => void clients.publicClient.request({ method: "evm_mine" } as never).catch(() => undefined), 1000);
       onStep(`ready: genesis ${regression ? "RMSE" : "F1"} ${genesisMetric.toFixed(3)}, model ${genesis.cid}`);
-      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleet, startOracle);
+      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleet, startOracle, heartbeat);
     } catch (error) {
       await chain.stop();
       throw error;
@@ -261,9 +267,7 @@ export class Cluster {
     const { models } = this.contracts;
     const { publicClient } = this.clients;
     const base = await models.read.deployedVersion([this.taskId]);
-    const now = (await publicClient.getBlock()).timestamp;
-    const wall = BigInt(Math.floor(Date.now() / 1000));
-    const deadline = (now > wall ? now : wall) + BigInt(this.options.roundSeconds);
+    const deadline = (await publicClient.getBlock()).timestamp + BigInt(this.options.roundSeconds);
     const opened = await confirm(publicClient, await models.write.openRound([this.taskId, base, deadline]));
     const roundId = await models.read.roundCount();
     const sentBefore = this.fleet.events.filter((e) => e.event === "update").length;
@@ -311,6 +315,7 @@ export class Cluster {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
     await Promise.all([this.fleet.stop(), ...this.oracles.map((oracle) => oracle.stop())]);
     await this.store.close();
     await this.chain.stop();

@@ -31,7 +31,7 @@ export function buildModel(tf: TfModule, spec: ModelSpec, seed: number): LayersM
         ...(index === 0 ? { inputShape: [spec.inputSize] } : {}),
         activation: last ? (spec.kind === "classification" ? "sigmoid" : "linear") : "relu",
         kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed >>> 0, index) }),
-        biasInitializer: "zeros",
+        biasInitializer: last && spec.outputBias ? tf.initializers.constant({ value: spec.outputBias }) : "zeros",
       }),
     );
   });

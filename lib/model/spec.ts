@@ -7,6 +7,12 @@ export interface ModelSpec {
   hidden: number[];
   outputSize: number;
   learningRate: number;
+  /**
+   * Initial output bias (default 0). For RUL regression, starting at the typical label saves the many early
+   * steps a zero-initialised net spends just growing its output to ~100 cycles; with many small devices
+   * (few local steps per round) that otherwise dominates federated training.
+   */
+  outputBias?: number;
 }
 
 export function defaultSpec(data: FederatedData): ModelSpec {
@@ -17,7 +23,19 @@ export function defaultSpec(data: FederatedData): ModelSpec {
     // One linear output for RUL regression; one sigmoid output (P(failure)) for binary classification.
     outputSize: 1,
     learningRate: data.kind === "regression" ? 2e-3 : 1e-3,
+    ...(data.kind === "regression" ? { outputBias: meanDeviceLabel(data) } : {}),
   };
+}
+
+/** Mean label over all device partitions, rounded so every party derives the identical value. */
+export function meanDeviceLabel(data: FederatedData): number {
+  let sum = 0;
+  let rows = 0;
+  for (const device of data.devices) {
+    for (const label of device.labels) sum += label;
+    rows += device.rows;
+  }
+  return rows === 0 ? 0 : Math.round((sum / rows) * 100) / 100;
 }
 
 export function validateSpec(spec: ModelSpec): ModelSpec {
@@ -28,6 +46,7 @@ export function validateSpec(spec: ModelSpec): ModelSpec {
   positiveInt("inputSize", spec.inputSize);
   positiveInt("outputSize", spec.outputSize);
   spec.hidden.forEach((h, i) => positiveInt(`hidden[${i}]`, h));
+  if (spec.outputBias !== undefined && !Number.isFinite(spec.outputBias)) throw new Error(`ModelSpec.outputBias must be finite, got ${spec.outputBias}`);
   if (!(spec.learningRate > 0 && Number.isFinite(spec.learningRate))) throw new Error(`ModelSpec.learningRate must be positive, got ${spec.learningRate}`);
   return spec;
 }

@@ -1,0 +1,75 @@
+import { expect } from "chai";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Cluster, defaultClusterOptions, type RoundSummary } from "../../lib/fl/cluster.ts";
+
+const RoundStatus = { Deployed: 4, Rejected: 5 } as const;
+
+/**
+ * The closed loop with real processes: a Hardhat node, 3 oracle processes (quorum 2) and 6 devices with their own
+ * IPFS nodes. One device is Byzantine and scales its update by 10.
+ */
+describe("federated learning, end to end", { timeout: 300_000 }, () => {
+  let cluster: Cluster;
+  const summaries: RoundSummary[] = [];
+  let byzantine: number[] = [];
+
+  before(async () => {
+    cluster = await Cluster.start({ ...defaultClusterOptions, devices: 6, byzantine: 1 / 6, attack: "scaled", roundSeconds: 60, dataDir: mkdtempSync(join(tmpdir(), "twinledger-fl-")) });
+    byzantine = (cluster.fleet.events.find((e) => e.event === "ready")!.byzantine as number[]);
+    for (let round = 0; round < 2; round++) summaries.push(await cluster.runRound());
+  });
+  after(async () => cluster?.stop());
+
+  it("deploys a new version in each round, each a child of the last, attested by a quorum of distinct oracles", async () => {
+    const { models } = cluster.contracts;
+    expect(summaries.map((s) => s.status)).to.deep.equal(["deployed", "deployed"]);
+    const deployed = await models.read.deployedVersion([cluster.taskId]);
+    expect(deployed).to.equal(3n);
+    const latest = await models.read.version([deployed]);
+    expect(latest.parent).to.equal(2n);
+    expect((await models.read.version([2n])).parent).to.equal(1n);
+    expect(await models.read.roundStatus([1n])).to.equal(RoundStatus.Deployed);
+    const attesters = await models.read.attestersOf([deployed]);
+    expect(new Set(attesters).size).to.be.at.least(2);
+    expect(latest.metric < (await models.read.version([1n])).metric, "the deployed model improved on genesis").to.equal(true);
+  });
+
+  it("rejects the scaled update with the reason, and commits only the honest ones", async () => {
+    expect(byzantine).to.have.length(1);
+    const poisoned = cluster.seeded.devices[byzantine[0]!]!.address;
+    for (const summary of summaries) {
+      expect(summary.participants).to.equal(5);
+      expect(summary.rejectionReasons).to.deep.equal({ norm_out_of_bounds: 1 });
+    }
+    const updates = cluster.fleet.events.filter((e) => e.event === "update" && e.index === byzantine[0]);
+    for (const update of updates) {
+      const responses = update.responses as { accepted: boolean; reason?: string }[];
+      expect(responses.every((r) => !r.accepted && r.reason === "norm_out_of_bounds")).to.equal(true);
+    }
+    expect(await cluster.contracts.reputation.read.deviceScore([poisoned])).to.equal(500 - 2 * 40);
+  });
+
+  it("records each round's reputation changes once, in one batch", async () => {
+    const { reputation } = cluster.contracts;
+    expect(await reputation.read.isRoundScored([1n])).to.equal(true);
+    expect(await reputation.read.isRoundScored([2n])).to.equal(true);
+    const honest = cluster.seeded.devices.filter((_, i) => !byzantine.includes(i));
+    const scores = await Promise.all(honest.map((d) => reputation.read.deviceScore([d.address])));
+    // Accepted updates gain 10 a round; an outlier among them would lose 25 instead.
+    for (const score of scores) expect([520, 495, 470]).to.include(score);
+    expect(scores.filter((s) => s === 520).length).to.be.at.least(3);
+  });
+
+  it("stored every model on IPFS in the TF.js format, verifiable against the chain from another node", async () => {
+    const version = await cluster.contracts.models.read.version([3n]);
+    const modelJson = JSON.parse(new TextDecoder().decode(await cluster.store.cat(version.cid, "model.json"))) as { weightsManifest: { paths: string[] }[]; modelTopology: unknown };
+    expect(modelJson.weightsManifest[0]!.paths).to.deep.equal(["weights.bin"]);
+    expect(modelJson.modelTopology).to.be.an("object");
+    const report = JSON.parse(new TextDecoder().decode(await cluster.store.cat(version.xaiReportCid))) as { permutationImportance: number[]; gradientTimesInput: number[]; featureNames: string[] };
+    expect(report.permutationImportance).to.have.length(report.featureNames.length);
+    expect(report.gradientTimesInput).to.have.length(report.featureNames.length);
+  });
+});
