@@ -16,6 +16,7 @@ import { initTf, type TfModule } from "../lib/model/tf.ts";
 import { evaluate } from "../lib/model/train.ts";
 import { bytesToWeights, l2Distance, weightsHash } from "../lib/model/weights.ts";
 import { strategyFor, type Aggregate, type ClientUpdate } from "./aggregation/strategy.ts";
+import { chainCheckContext } from "./check-context.ts";
 import { checkUpdate, type CheckContext, type CheckResult } from "./checks.ts";
 import { parseStrategy, type OracleConfig } from "./config.ts";
 import { HttpError, serveJson } from "./http.ts";
@@ -23,7 +24,7 @@ import { OracleMetrics } from "./metrics.ts";
 import { OracleState, type AcceptedUpdate } from "./state.ts";
 import { xaiReport } from "./xai/report.ts";
 
-const RoundStatus = { None: 0, Open: 1, Committed: 2, Proposed: 3, Deployed: 4, Rejected: 5, Voided: 6, Expired: 7 } as const;
+const RoundStatus = { Open: 1, Committed: 2, Proposed: 3, Deployed: 4, Rejected: 5, Voided: 6, Expired: 7 } as const;
 const Reason = { accepted: 1, rejected: 2, outlier: 3 } as const;
 const SCORE = { accepted: 10, rejected: -40, outlier: -25 } as const;
 const TICK_MS = 250;
@@ -182,29 +183,18 @@ export class OracleNode {
   }
 
   #checkContext(): CheckContext {
-    const { models, devices } = this.contracts;
-    return {
+    return chainCheckContext({
+      contracts: this.contracts,
       chainId: this.deployment.chainId,
       updateLedger: this.deployment.addresses.UpdateLedger,
       taskId: this.taskId,
-      deviceStatus: async (device) => {
-        const record = await devices.read.device([device]);
-        if (record.status === 0) return "none";
-        return (await devices.read.isActive([device])) ? "active" : "inactive";
-      },
-      round: async (roundId) => {
-        const round = await models.read.round([roundId]);
-        if (round.status === RoundStatus.None) return undefined;
-        const status = await models.read.roundStatus([roundId]);
-        return { taskId: round.taskId, baseVersion: round.baseVersion, deadline: round.deadline, open: status === RoundStatus.Open };
-      },
+      store: this.store,
       now: () => this.#now(),
       isNonceUsed: (device, nonce) => this.state.isNonceUsed(device, nonce),
       hasAccepted: (roundId, device) => this.state.hasAccepted(roundId, device),
-      fetchBytes: (cid) => this.store.cat(cid, undefined, { timeoutMs: 15_000 }),
       baseWeights: (version) => this.#baseWeightsOf(version),
       maxUpdateNorm: this.config.maxUpdateNorm,
-    };
+    });
   }
 
   /** Chain time: the latest block's timestamp, the clock the contracts judge deadlines by. */

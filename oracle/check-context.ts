@@ -1,0 +1,47 @@
+import type { Address, Hex } from "viem";
+import type { SuiteContracts } from "../lib/chain/contracts.ts";
+import type { ContentStore } from "../lib/ipfs/store.ts";
+import type { CheckContext } from "./checks.ts";
+
+const OPEN = 1;
+const NONE = 0;
+
+/** Where the checks read from: the chain for devices, rounds and time; the oracle's own records for nonces. */
+export interface CheckSources {
+  contracts: Pick<SuiteContracts, "devices" | "models">;
+  chainId: number;
+  updateLedger: Address;
+  taskId: Hex;
+  store: ContentStore;
+  now(): Promise<bigint>;
+  isNonceUsed(device: Address, nonce: bigint): boolean;
+  hasAccepted(roundId: bigint, device: Address): boolean;
+  baseWeights(baseVersion: bigint): Promise<Float32Array>;
+  maxUpdateNorm: number;
+}
+
+export function chainCheckContext(sources: CheckSources): CheckContext {
+  const { devices, models } = sources.contracts;
+  return {
+    chainId: sources.chainId,
+    updateLedger: sources.updateLedger,
+    taskId: sources.taskId,
+    deviceStatus: async (device) => {
+      const record = await devices.read.device([device]);
+      if (record.status === NONE) return "none";
+      return (await devices.read.isActive([device])) ? "active" : "inactive";
+    },
+    round: async (roundId) => {
+      const round = await models.read.round([roundId]);
+      if (round.status === NONE) return undefined;
+      const status = await models.read.roundStatus([roundId]);
+      return { taskId: round.taskId, baseVersion: round.baseVersion, deadline: round.deadline, open: status === OPEN };
+    },
+    now: sources.now,
+    isNonceUsed: sources.isNonceUsed,
+    hasAccepted: sources.hasAccepted,
+    fetchBytes: (cid) => sources.store.cat(cid, undefined, { timeoutMs: 15_000 }),
+    baseWeights: sources.baseWeights,
+    maxUpdateNorm: sources.maxUpdateNorm,
+  };
+}
