@@ -36,6 +36,14 @@ export interface TrainingSettings {
   seed: number;
 }
 
+export interface TrainedUpdate {
+  device: Address;
+  body: string;
+  cid: string;
+  sampleCount: number;
+  localMetric: number;
+}
+
 export interface SubmissionOutcome {
   device: Address;
   /** The signed update as sent, for re-sending to oracles that could not be reached. */
@@ -76,6 +84,24 @@ export async function trainAndSubmit(
   round: RoundInfo,
   settings: TrainingSettings,
 ): Promise<SubmissionOutcome> {
+  const trained = await trainAndSign(context, device, base, round, settings);
+  return submit(context.oracleUrls, trained);
+}
+
+/** Sends a signed update to every oracle. */
+export async function submit(oracleUrls: string[], trained: TrainedUpdate): Promise<SubmissionOutcome> {
+  const responses = await Promise.all(oracleUrls.map((oracle) => sendUpdate(oracle, trained.body)));
+  return { ...trained, responses };
+}
+
+/** Trains, publishes and signs one device's update, without sending it. */
+export async function trainAndSign(
+  context: { tf: TfModule; store: ContentStore; chainId: number; updateLedger: Address; oracleUrls: string[] },
+  device: DeviceProfile,
+  base: { model: LayersModel; weights: Float32Array },
+  round: RoundInfo,
+  settings: TrainingSettings,
+): Promise<TrainedUpdate> {
   const { tf, store } = context;
   const { train, validation } = localSplit(device.data);
   setFlatWeights(base.model, base.weights);
@@ -100,8 +126,7 @@ export async function trainAndSubmit(
   };
   const envelope: SignedUpdate = { update, signature: await signModelUpdate(account, context.chainId, context.updateLedger, update) };
   const body = JSON.stringify(envelopeToJson(envelope));
-  const responses = await Promise.all(context.oracleUrls.map((oracle) => sendUpdate(oracle, body)));
-  return { device: account.address, body, cid, sampleCount: train.rows, localMetric, responses };
+  return { device: account.address, body, cid, sampleCount: train.rows, localMetric };
 }
 
 /** Posts a signed update to one oracle. Status 0 means the oracle could not be reached (worth retrying). */

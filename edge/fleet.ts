@@ -16,7 +16,7 @@ import { loadFederatedData } from "../lib/fl/data-source.ts";
 import { loadVerifiedModel } from "../lib/fl/model-store.ts";
 import { openContentStore } from "../lib/ipfs/store.ts";
 import { initTf } from "../lib/model/tf.ts";
-import { isRetryable, sendUpdate, trainAndSubmit, type Attack, type DeviceProfile } from "./device.ts";
+import { isRetryable, sendUpdate, submit, trainAndSign, type Attack, type DeviceProfile } from "./device.ts";
 
 const attacks = ["sign_flip", "scaled", "label_flip"] as const;
 const list = (value: string | undefined) => (value ? value.split(",").map((item) => item.trim()).filter(Boolean) : []);
@@ -26,7 +26,7 @@ const { values } = parseArgs({
     rpc: { type: "string" }, deployment: { type: "string" }, "device-seed": { type: "string" }, devices: { type: "string" },
     dataset: { type: "string" }, "dataset-dir": { type: "string" }, seed: { type: "string" }, "data-dir": { type: "string" },
     "ipfs-peers": { type: "string" }, "ipfs-gateway-port": { type: "string" }, "oracle-urls": { type: "string" }, task: { type: "string" },
-    byzantine: { type: "string" }, attack: { type: "string" }, "local-epochs": { type: "string" }, "batch-size": { type: "string" },
+    byzantine: { type: "string" }, attack: { type: "string" }, "local-epochs": { type: "string" }, "batch-size": { type: "string" }, units: { type: "string" },
   },
 });
 
@@ -48,13 +48,14 @@ const config = z
     attack: z.enum([...attacks, "mixed"]),
     localEpochs: z.coerce.number().int().positive(),
     batchSize: z.coerce.number().int().positive(),
+    unitsPerDevice: z.coerce.number().int().positive().optional(),
   })
   .parse({
     rpcUrl: values.rpc, deploymentPath: values.deployment ?? ".twinledger/deployment.json", deviceSeed: values["device-seed"] ?? "demo",
     devices: values.devices, dataset: values.dataset ?? "synthetic", datasetDir: values["dataset-dir"] ?? "../shared/data", seed: values.seed ?? 7,
     dataDir: values["data-dir"], ipfsPeers: list(values["ipfs-peers"]), ipfsGatewayPort: values["ipfs-gateway-port"] ?? 0,
     oracleUrls: list(values["oracle-urls"]), taskName: values.task ?? "cmapss-rul", byzantine: values.byzantine ?? 0,
-    attack: values.attack ?? "mixed", localEpochs: values["local-epochs"] ?? 2, batchSize: values["batch-size"] ?? 64,
+    attack: values.attack ?? "mixed", localEpochs: values["local-epochs"] ?? 2, batchSize: values["batch-size"] ?? 64, unitsPerDevice: values.units,
   });
 
 const emit = (event: string, fields: Record<string, unknown> = {}) => process.stdout.write(JSON.stringify({ event, ...fields }, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) + "\n");
@@ -65,7 +66,7 @@ const clients = await connectRpc(config.rpcUrl);
 const contracts = suiteContracts(clients.publicClient, deployment.addresses, clients.walletFor(devPrivateKey(19)));
 const { store, gatewayUrl } = await openContentStore({ dataDir: config.dataDir, peers: config.ipfsPeers, gatewayPort: config.ipfsGatewayPort });
 const tf = await initTf();
-const data = await loadFederatedData({ dataset: config.dataset, devices: config.devices, seed: config.seed, dataDir: config.datasetDir });
+const data = await loadFederatedData({ dataset: config.dataset, devices: config.devices, seed: config.seed, dataDir: config.datasetDir, unitsPerDevice: config.unitsPerDevice });
 const taskId = keccak256(toBytes(config.taskName));
 
 const byzantineCount = Math.round(config.byzantine * config.devices);
@@ -108,22 +109,31 @@ while (!stopping) {
       const version = await contracts.models.read.version([round.baseVersion]);
       const base = await loadVerifiedModel(tf, store, version.cid, version.weightsHash);
       emit("round", { roundId, baseVersion: round.baseVersion, cid: version.cid });
+      // Training is sequential (one model in memory); sending is pipelined, so the next device trains while
+      // the oracles verify the last one's update. A bounded number of sends are in flight at once.
+      const inFlight = new Set<Promise<void>>();
       for (const device of fleet) {
         if (stopping) break;
-        const outcome = await trainAndSubmit(
+        const trained = await trainAndSign(
           { tf, store, chainId: deployment.chainId, updateLedger: deployment.addresses.UpdateLedger, oracleUrls: config.oracleUrls },
           device,
           base,
           { taskId, roundId, baseVersion: round.baseVersion, deadline: round.deadline },
           { kind: data.kind, localEpochs: config.localEpochs, batchSize: config.batchSize, seed: config.seed },
         );
-        const { body, ...reported } = outcome;
-        emit("update", { roundId, index: device.index, attack: device.attack ?? null, ...reported });
-        for (const response of outcome.responses) {
-          if (isRetryable(response)) pending.push({ roundId, device: outcome.device, oracle: response.oracle, body, attempts: 1, nextAt: Date.now() + 500 });
-        }
-        await retryPending();
+        const sending: Promise<void> = submit(config.oracleUrls, trained).then((outcome) => {
+          const { body, ...reported } = outcome;
+          emit("update", { roundId, index: device.index, attack: device.attack ?? null, ...reported });
+          for (const response of outcome.responses) {
+            if (isRetryable(response)) pending.push({ roundId, device: outcome.device, oracle: response.oracle, body, attempts: 1, nextAt: Date.now() + 500 });
+          }
+        });
+        inFlight.add(sending);
+        void sending.finally(() => inFlight.delete(sending));
+        if (inFlight.size >= 16) await Promise.race(inFlight);
       }
+      await Promise.all(inFlight);
+      await retryPending();
       base.model.dispose();
       emit("round_done", { roundId });
     }

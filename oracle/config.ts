@@ -29,6 +29,7 @@ export const oracleConfigSchema = z.object({
   datasetDir: z.string().min(1),
   devices: z.coerce.number().int().positive(),
   seed: z.coerce.number().int(),
+  unitsPerDevice: z.coerce.number().int().positive().optional(),
 });
 
 export type OracleConfig = z.infer<typeof oracleConfigSchema>;
@@ -67,7 +68,7 @@ export function readOracleConfig(argv: string[] = process.argv.slice(2), env: No
       task: { type: "string" }, oracles: { type: "string" }, "oracle-urls": { type: "string" },
       "expected-participants": { type: "string" }, "seal-window": { type: "string" }, strategy: { type: "string" },
       "max-update-norm": { type: "string" }, dataset: { type: "string" }, "dataset-dir": { type: "string" },
-      devices: { type: "string" }, seed: { type: "string" },
+      devices: { type: "string" }, seed: { type: "string" }, units: { type: "string" },
     },
   });
   const parsed = oracleConfigSchema.safeParse({
@@ -89,6 +90,7 @@ export function readOracleConfig(argv: string[] = process.argv.slice(2), env: No
     datasetDir: values["dataset-dir"] ?? env.TWINLEDGER_DATA_DIR ?? "../shared/data",
     devices: values.devices ?? env.ORACLE_DEVICES,
     seed: values.seed ?? env.ORACLE_SEED ?? 7,
+    unitsPerDevice: values.units ?? env.ORACLE_UNITS_PER_DEVICE,
   });
   if (!parsed.success) throw new Error(`invalid oracle configuration:\n${z.prettifyError(parsed.error)}`);
   parseStrategy(parsed.data.strategy);

@@ -42,6 +42,8 @@ export interface ClusterOptions {
   localEpochs: number;
   maxUpdateNorm: number;
   seed: number;
+  /** Synthetic only: run-to-failure units per device (smaller partitions for large simulated fleets). */
+  unitsPerDevice?: number;
 }
 
 export const defaultClusterOptions: ClusterOptions = {
@@ -190,7 +192,7 @@ export class Cluster {
       const peersOf = (port: number) => allGateways.filter((url) => url !== gateway(port));
       const { store } = await openContentStore({ dataDir: join(runDir, "main"), peers: peersOf(ports.main), gatewayPort: ports.main });
 
-      const data = await loadFederatedData({ dataset: options.dataset, devices: options.devices, seed: options.seed, dataDir: options.datasetDir });
+      const data = await loadFederatedData({ dataset: options.dataset, devices: options.devices, seed: options.seed, dataDir: options.datasetDir, unitsPerDevice: options.unitsPerDevice });
       const tf = await initTf();
       const genesisModel = buildModel(tf, defaultSpec(data), options.seed);
       const genesisEvaluation = evaluate(tf, genesisModel, data.validation, data.kind);
@@ -218,7 +220,7 @@ export class Cluster {
 
       const oracleAddresses = oracleIndices.map((i) => wallet(i).account.address);
       const oracleUrls = ports.oracleApis.map(gateway);
-      const common = ["--rpc", chain.rpcUrl, "--deployment", deploymentPath, "--dataset", options.dataset, "--dataset-dir", options.datasetDir, "--seed", String(options.seed), "--devices", String(options.devices), "--task", taskName];
+      const common = ["--rpc", chain.rpcUrl, "--deployment", deploymentPath, "--dataset", options.dataset, "--dataset-dir", options.datasetDir, "--seed", String(options.seed), "--devices", String(options.devices), "--task", taskName, ...(options.unitsPerDevice ? ["--units", String(options.unitsPerDevice)] : [])];
       const startOracle = (index: number) =>
         startChild(`oracle-${index}`, join(root, "oracle", "main.ts"), [
           ...common,

@@ -10,6 +10,8 @@ export interface DataSource {
   seed: number;
   /** Where the real datasets are (C-MAPSS in cmapss/, AI4I in ai4i2020/); unused for synthetic. */
   dataDir: string;
+  /** Synthetic only: run-to-failure units per device (default 4 to 10), e.g. 1 for large simulated fleets. */
+  unitsPerDevice?: number;
 }
 
 /**
@@ -19,7 +21,11 @@ export interface DataSource {
 export async function loadFederatedData(source: DataSource): Promise<FederatedData> {
   switch (source.dataset) {
     case "synthetic":
-      return syntheticRunToFailure({ devices: source.devices, seed: source.seed });
+      return syntheticRunToFailure({
+        devices: source.devices,
+        seed: source.seed,
+        ...(source.unitsPerDevice ? { minUnits: source.unitsPerDevice, maxUnits: source.unitsPerDevice } : {}),
+      });
     case "cmapss": {
       const { loadCmapss } = await import("../data/cmapss.ts");
       return loadCmapss({ dataDir: join(source.dataDir, "cmapss"), devices: source.devices, seed: source.seed });

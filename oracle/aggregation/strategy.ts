@@ -1,3 +1,5 @@
+import { medianRange, pairwiseDistancesRows, trimmedMeanRange, weightedSumRange } from "./kernels.ts";
+
 /**
  * Aggregation strategies: pure functions over Float32Array weight vectors behind one interface, selected by name
  * (as Flower's strategies are). Every strategy is deterministic to the bit: updates are taken in the order given
@@ -35,13 +37,9 @@ function requireUniformLength(updates: readonly ClientUpdate[]): number {
 /** Σ c_k · w_k over the given updates, accumulated in float64 in input order, rounded to float32 once. */
 export function weightedSum(updates: readonly ClientUpdate[], coefficients: readonly number[]): Float32Array {
   const length = requireUniformLength(updates);
-  const accumulator = new Float64Array(length);
-  for (let k = 0; k < updates.length; k++) {
-    const weights = updates[k]!.weights;
-    const c = coefficients[k]!;
-    for (let i = 0; i < length; i++) accumulator[i]! += c * weights[i]!;
-  }
-  return Float32Array.from(accumulator);
+  const result = new Float32Array(length);
+  weightedSumRange(updates.map((u) => u.weights), coefficients, result, 0, length);
+  return result;
 }
 
 /** FedAvg: w = Σ (n_k / n) · w_k. */
@@ -64,37 +62,33 @@ export function generalisedWeighting(a: number, b: number, c: number): Aggregate
   };
 }
 
-/** Coordinate-wise median; with an even count, the mean of the two middle values. */
+/** Int32 views of the updates' weights (the float32 bit patterns), for the order-statistics kernels. */
+const bitViews = (updates: readonly ClientUpdate[]) =>
+  updates.map(({ weights }) => new Int32Array(weights.buffer, weights.byteOffset, weights.length));
+
+/**
+ * Coordinate-wise median; with an even count, the mean of the two middle values. Values are ordered as
+ * Float64Array.prototype.sort orders them (−0 before +0, NaN last); see kernels.ts for the selection.
+ */
 export const coordinateMedian: Aggregate = (updates) => {
   const length = requireUniformLength(updates);
-  const n = updates.length;
-  const column = new Float64Array(n);
   const result = new Float32Array(length);
-  for (let i = 0; i < length; i++) {
-    for (let k = 0; k < n; k++) column[k] = updates[k]!.weights[i]!;
-    column.sort();
-    const middle = n >> 1;
-    result[i] = n % 2 === 1 ? column[middle]! : (column[middle - 1]! + column[middle]!) / 2;
-  }
+  medianRange(bitViews(updates), result, 0, length);
   return { weights: result, selected: updates.map((_, k) => k) };
 };
 
-/** Coordinate-wise trimmed mean: drops the `trim` smallest and `trim` largest values of each coordinate. */
+/**
+ * Coordinate-wise trimmed mean: drops the `trim` smallest and `trim` largest values of each coordinate and averages
+ * the rest, summed in float64 in ascending order.
+ */
 export function trimmedMean(trimFraction: number): Aggregate {
   return (updates) => {
     const length = requireUniformLength(updates);
     const n = updates.length;
     const trim = Math.floor(trimFraction * n);
     if (trimFraction < 0 || 2 * trim >= n) throw new Error(`trimmed mean cannot drop ${trim} from each end of ${n} updates`);
-    const column = new Float64Array(n);
     const result = new Float32Array(length);
-    for (let i = 0; i < length; i++) {
-      for (let k = 0; k < n; k++) column[k] = updates[k]!.weights[i]!;
-      column.sort();
-      let sum = 0;
-      for (let k = trim; k < n - trim; k++) sum += column[k]!;
-      result[i] = sum / (n - 2 * trim);
-    }
+    trimmedMeanRange(bitViews(updates), trim, result, 0, length);
     return { weights: result, selected: updates.map((_, k) => k) };
   };
 }
@@ -119,10 +113,28 @@ export function multiKrum(byzantine: number, selectCount: number): Aggregate {
     const neighbours = n - byzantine - 2;
     if (neighbours < 1) throw new Error(`Krum needs n > f + 2 (n = ${n}, f = ${byzantine})`);
     if (selectCount < 1 || selectCount > n) throw new Error(`Multi-Krum cannot select ${selectCount} of ${n}`);
-    const distances = updates.map((a) => updates.map((b) => squaredDistance(a.weights, b.weights)));
-    const scores = distances.map((row, k) => {
-      const others = row.filter((_, j) => j !== k).sort((x, y) => x - y);
-      return others.slice(0, neighbours).reduce((sum, d) => sum + d, 0);
+    const distances = new Float64Array(n * n);
+    pairwiseDistancesRows(
+      updates.map((u) => u.weights),
+      Array.from({ length: n }, (_, a) => a),
+      distances,
+    );
+    const others = new Float64Array(n - 1);
+    const scores = Array.from({ length: n }, (_, k) => {
+      const row = distances.subarray(k * n, (k + 1) * n);
+      others.set(row.subarray(0, k), 0);
+      others.set(row.subarray(k + 1), k);
+      if (others.some(Number.isNaN)) {
+        // NaN distances make the comparator below inconsistent, so the order is whatever Array.prototype.sort makes
+        // of it: reproduce that exact call.
+        const list = Array.from(row).filter((_, j) => j !== k).sort((x, y) => x - y);
+        return list.slice(0, neighbours).reduce((sum, d) => sum + d, 0);
+      }
+      // Without NaN the comparator is a total order (distances are never −0), so a numeric sort gives the same sequence.
+      others.sort();
+      let sum = 0;
+      for (let j = 0, m = Math.min(neighbours, n - 1); j < m; j++) sum += others[j]!;
+      return sum;
     });
     const ranked = scores.map((score, k) => ({ score, k })).sort((x, y) => x.score - y.score || x.k - y.k);
     const selected = ranked.slice(0, selectCount).map((entry) => entry.k).sort((x, y) => x - y);

@@ -1,0 +1,277 @@
+import { expect } from "chai";
+import { describe, it } from "node:test";
+import {
+  coordinateMedian,
+  fedAvg,
+  generalisedWeighting,
+  multiKrum,
+  normClipping,
+  strategyFor,
+  trimmedMean,
+  weightedSum,
+  type Aggregate,
+  type ClientUpdate,
+} from "../../oracle/aggregation/strategy.ts";
+
+/*
+ * Reference: the original straightforward implementation of the strategies (commit d763ac8), kept verbatim. The
+ * optimised kernels must reproduce it bit for bit (independent oracles compare the weights hash on chain).
+ */
+type Update = ClientUpdate;
+interface Result {
+  weights: Float32Array;
+  selected: number[];
+}
+type RefAggregate = (updates: readonly Update[]) => Result;
+
+function refRequireUniformLength(updates: readonly Update[]): number {
+  if (updates.length === 0) throw new Error("nothing to aggregate: no updates");
+  const length = updates[0]!.weights.length;
+  for (const [index, update] of updates.entries()) {
+    if (update.weights.length !== length) throw new Error(`update ${index} has ${update.weights.length} weights, expected ${length}`);
+  }
+  return length;
+}
+
+/** Σ c_k · w_k over the given updates, accumulated in float64 in input order, rounded to float32 once. */
+function refWeightedSum(updates: readonly Update[], coefficients: readonly number[]): Float32Array {
+  const length = refRequireUniformLength(updates);
+  const accumulator = new Float64Array(length);
+  for (let k = 0; k < updates.length; k++) {
+    const weights = updates[k]!.weights;
+    const c = coefficients[k]!;
+    for (let i = 0; i < length; i++) accumulator[i]! += c * weights[i]!;
+  }
+  return Float32Array.from(accumulator);
+}
+
+/** FedAvg: w = Σ (n_k / n) · w_k. */
+const refFedAvg: RefAggregate = (updates) => {
+  refRequireUniformLength(updates);
+  const total = updates.reduce((sum, u) => sum + u.sampleCount, 0);
+  if (!(total > 0)) throw new Error("FedAvg needs a positive total sample count");
+  return { weights: refWeightedSum(updates, updates.map((u) => u.sampleCount / total)), selected: updates.map((_, k) => k) };
+};
+
+/** Generalised weights w_k ∝ a·n_k/n + b·q_k + c·r_k, normalised to sum to 1. */
+function refGeneralisedWeighting(a: number, b: number, c: number): RefAggregate {
+  return (updates) => {
+    refRequireUniformLength(updates);
+    const total = updates.reduce((sum, u) => sum + u.sampleCount, 0);
+    const raw = updates.map((u) => a * (u.sampleCount / total) + b * (u.quality ?? 0) + c * (u.reputation ?? 0));
+    const norm = raw.reduce((sum, x) => sum + x, 0);
+    if (!(norm > 0)) throw new Error("generalised weighting gave every update zero weight");
+    return { weights: refWeightedSum(updates, raw.map((x) => x / norm)), selected: updates.map((_, k) => k) };
+  };
+}
+
+/** Coordinate-wise median; with an even count, the mean of the two middle values. */
+const refCoordinateMedian: RefAggregate = (updates) => {
+  const length = refRequireUniformLength(updates);
+  const n = updates.length;
+  const column = new Float64Array(n);
+  const result = new Float32Array(length);
+  for (let i = 0; i < length; i++) {
+    for (let k = 0; k < n; k++) column[k] = updates[k]!.weights[i]!;
+    column.sort();
+    const middle = n >> 1;
+    result[i] = n % 2 === 1 ? column[middle]! : (column[middle - 1]! + column[middle]!) / 2;
+  }
+  return { weights: result, selected: updates.map((_, k) => k) };
+};
+
+/** Coordinate-wise trimmed mean: drops the `trim` smallest and `trim` largest values of each coordinate. */
+function refTrimmedMean(trimFraction: number): RefAggregate {
+  return (updates) => {
+    const length = refRequireUniformLength(updates);
+    const n = updates.length;
+    const trim = Math.floor(trimFraction * n);
+    if (trimFraction < 0 || 2 * trim >= n) throw new Error(`trimmed mean cannot drop ${trim} from each end of ${n} updates`);
+    const column = new Float64Array(n);
+    const result = new Float32Array(length);
+    for (let i = 0; i < length; i++) {
+      for (let k = 0; k < n; k++) column[k] = updates[k]!.weights[i]!;
+      column.sort();
+      let sum = 0;
+      for (let k = trim; k < n - trim; k++) sum += column[k]!;
+      result[i] = sum / (n - 2 * trim);
+    }
+    return { weights: result, selected: updates.map((_, k) => k) };
+  };
+}
+
+function refSquaredDistance(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - b[i]!;
+    sum += d * d;
+  }
+  return sum;
+}
+
+/**
+ * Krum scores (Blanchard et al. 2017): for each update, the sum of squared distances to its n − f − 2 nearest
+ * neighbours. Multi-Krum averages (FedAvg) the m best-scored; Krum is m = 1. Ties go to the earlier update.
+ */
+function refMultiKrum(byzantine: number, selectCount: number): RefAggregate {
+  return (updates) => {
+    refRequireUniformLength(updates);
+    const n = updates.length;
+    const neighbours = n - byzantine - 2;
+    if (neighbours < 1) throw new Error(`Krum needs n > f + 2 (n = ${n}, f = ${byzantine})`);
+    if (selectCount < 1 || selectCount > n) throw new Error(`Multi-Krum cannot select ${selectCount} of ${n}`);
+    const distances = updates.map((a) => updates.map((b) => refSquaredDistance(a.weights, b.weights)));
+    const scores = distances.map((row, k) => {
+      const others = row.filter((_, j) => j !== k).sort((x, y) => x - y);
+      return others.slice(0, neighbours).reduce((sum, d) => sum + d, 0);
+    });
+    const ranked = scores.map((score, k) => ({ score, k })).sort((x, y) => x.score - y.score || x.k - y.k);
+    const selected = ranked.slice(0, selectCount).map((entry) => entry.k).sort((x, y) => x - y);
+    const averaged = refFedAvg(selected.map((k) => updates[k]!));
+    return { weights: averaged.weights, selected };
+  };
+}
+
+/** Scales each update to an L2 norm of at most `maxNorm`, then aggregates with `inner`. */
+function refNormClipping(maxNorm: number, inner: RefAggregate): RefAggregate {
+  if (!(maxNorm > 0)) throw new Error("the clipping norm must be positive");
+  return (updates) =>
+    inner(
+      updates.map((update) => {
+        const norm = Math.sqrt(refSquaredDistance(update.weights, new Float32Array(update.weights.length)));
+        if (norm <= maxNorm) return update;
+        const scale = maxNorm / norm;
+        return { ...update, weights: Float32Array.from(update.weights, (w) => w * scale) };
+      }),
+    );
+}
+
+
+/** xorshift32, seeded. */
+function rng(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state / 4_294_967_296;
+  };
+}
+
+type Kind = "smooth" | "ties" | "wide" | "special" | "duplicates";
+const KINDS: readonly Kind[] = ["smooth", "ties", "wide", "special", "duplicates"];
+
+function makeUpdates(kind: Kind, n: number, length: number, seed: number): Update[] {
+  const u = rng(seed * 7919 + n * 31 + length);
+  const base = Float32Array.from({ length }, () => (u() - 0.5) * 0.2);
+  const tieValues = [-1, -0, 0, 0.5, 1, 2, 1e-3, -1e-3];
+  const specials = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0, 1e-45, -1e-45, 3e-39, 3.4e38, -3.4e38];
+  const rows: Float32Array[] = [];
+  for (let k = 0; k < n; k++) {
+    const w = new Float32Array(length);
+    for (let i = 0; i < length; i++) {
+      switch (kind) {
+        case "smooth":
+        case "duplicates":
+          w[i] = base[i]! + (u() - 0.5) * 0.01 * (1 + (k % 3)) + (k % 10 === 9 ? 5 : 0);
+          break;
+        case "ties":
+          w[i] = tieValues[Math.floor(u() * tieValues.length)]!;
+          break;
+        case "wide":
+          w[i] = (u() < 0.5 ? -1 : 1) * (1 + u()) * 2 ** Math.floor(u() * 240 - 140);
+          break;
+        case "special":
+          w[i] = u() < 0.05 ? specials[Math.floor(u() * specials.length)]! : base[i]! + (u() - 0.5) * 0.02;
+          break;
+      }
+    }
+    if (kind === "special") {
+      // NaNs with the sign bit set or a payload: they still sort last.
+      const bits = new Int32Array(w.buffer);
+      for (let i = 0; i < length; i++) if (u() < 0.02) bits[i] = u() < 0.5 ? 0xffc00000 | 0 : 0x7f800001 + Math.floor(u() * 1000);
+    }
+    // "duplicates": every third update repeats an earlier one exactly (Krum score ties).
+    rows.push(kind === "duplicates" && k >= 3 && k % 3 === 0 ? rows[k - 3]!.slice() : w);
+  }
+  return rows.map((weights, k) => ({ weights, sampleCount: 1 + ((k * 37 + seed) % 50), quality: (k % 7) / 7, reputation: (k % 5) / 5 }));
+}
+
+function expectSame(actual: { weights: Float32Array; selected: number[] }, expected: { weights: Float32Array; selected: number[] }, label: string): void {
+  expect(actual.selected, `${label}: selected`).to.deep.equal(expected.selected);
+  expect(actual.weights.length, `${label}: length`).to.equal(expected.weights.length);
+  for (let i = 0; i < expected.weights.length; i++) {
+    if (!Object.is(actual.weights[i], expected.weights[i])) {
+      expect.fail(`${label}: weight ${i} is ${actual.weights[i]}, reference ${expected.weights[i]}`);
+    }
+  }
+}
+
+const SIZES = [3, 4, 5, 10, 11, 12, 100] as const;
+const LENGTHS = [1, 63, 65, 300, 4100] as const;
+
+function strategies(n: number): { name: string; ours: Aggregate; ref: RefAggregate }[] {
+  const f = Math.max(0, Math.min(Math.floor(n / 10), n - 3));
+  const list = [
+    { name: "fedavg", ours: fedAvg, ref: refFedAvg },
+    { name: "weighted", ours: generalisedWeighting(0.5, 0.3, 0.2), ref: refGeneralisedWeighting(0.5, 0.3, 0.2) },
+    { name: "median", ours: coordinateMedian, ref: refCoordinateMedian },
+    { name: "trimmed_mean 0.2", ours: trimmedMean(0.2), ref: refTrimmedMean(0.2) },
+    { name: "trimmed_mean 0.34", ours: trimmedMean(0.34), ref: refTrimmedMean(0.34) },
+    { name: "trimmed_mean 0", ours: trimmedMean(0), ref: refTrimmedMean(0) },
+    { name: `krum f=${f}`, ours: multiKrum(f, 1), ref: refMultiKrum(f, 1) },
+    { name: `multi_krum f=${f} m=${Math.ceil(n / 2)}`, ours: multiKrum(f, Math.ceil(n / 2)), ref: refMultiKrum(f, Math.ceil(n / 2)) },
+    { name: "clipped_fedavg", ours: normClipping(0.5, fedAvg), ref: refNormClipping(0.5, refFedAvg) },
+  ];
+  return list;
+}
+
+export function checkAll(sizes: readonly number[] = SIZES, lengths: readonly number[] = LENGTHS, seeds = 2): number {
+  let checked = 0;
+  for (const kind of KINDS) {
+    for (const n of sizes) {
+      for (const length of lengths) {
+        if (n === 100 && length > 300 && kind !== "smooth" && kind !== "wide") continue;
+        for (let seed = 1; seed <= seeds; seed++) {
+          const updates = makeUpdates(kind, n, length, seed);
+          for (const { name, ours, ref } of strategies(n)) {
+            expectSame(ours(updates), ref(updates), `${name} ${kind} n=${n} length=${length} seed=${seed}`);
+            checked++;
+          }
+        }
+      }
+    }
+  }
+  return checked;
+}
+
+describe("aggregation strategies, bit-identical to the reference implementation", () => {
+  it("on random data with ties, duplicates, ±0, NaN, ±∞, subnormals and wide exponent ranges", () => {
+    expect(checkAll()).to.be.greaterThan(1000);
+  });
+
+  it("weightedSum and strategyFor agree with the reference", () => {
+    for (const n of [1, 2, 7, 13]) {
+      const updates = makeUpdates("smooth", n, 5000, n);
+      const coefficients = updates.map((_, k) => (k + 1) / 3);
+      const ours = weightedSum(updates, coefficients);
+      const ref = refWeightedSum(updates, coefficients);
+      expectSame({ weights: ours, selected: [] }, { weights: ref, selected: [] }, `weightedSum n=${n}`);
+    }
+    const updates = makeUpdates("special", 12, 500, 3);
+    expectSame(strategyFor({ name: "krum", byzantine: 2 })(updates), refMultiKrum(2, 1)(updates), "strategyFor krum");
+    expectSame(strategyFor({ name: "median" })(updates), refCoordinateMedian(updates), "strategyFor median");
+  });
+
+  it("sub-arrays of one shared buffer (unaligned to tiles) give the same results", () => {
+    const n = 11;
+    const length = 777;
+    const source = makeUpdates("smooth", n, length, 9);
+    const big = new Float32Array(n * length + 3);
+    source.forEach((u, k) => big.set(u.weights, 3 + k * length));
+    const views = source.map((u, k) => ({ ...u, weights: big.subarray(3 + k * length, 3 + (k + 1) * length) }));
+    for (const { name, ours, ref } of strategies(n)) expectSame(ours(views), ref(source), `${name} on subarrays`);
+  });
+});
