@@ -85,7 +85,7 @@ try {
   console.log(`\nrunning ${options.rounds} rounds with ${options.devices} devices (${options.dataset}, ${options.strategy}${options.byzantine > 0 ? `, ${Math.round(options.byzantine * 100)}% Byzantine` : ""})\n`);
   const summaries: RoundSummary[] = [];
   for (let r = 0; r < options.rounds && !stopping; r++) {
-    const bar = new SingleBar({ format: "round {round} [{bar}] {value}/{total} updates | {phase}", hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+    const bar = new SingleBar({ format: "round {round} [{bar}] {value}/{total} updates | {phase}", hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 3000 }, Presets.shades_classic);
     bar.start(options.devices, 0, { round: r + 1, phase: "training" });
     const summary = await cluster.runRound((progress) => bar.update(Math.min(progress.updatesSent, progress.devices), { phase: progress.phase }));
     bar.update(options.devices, { phase: `${summary.verdict}${summary.metric !== undefined ? ` (metric ${summary.metric.toFixed(3)})` : ""}` });

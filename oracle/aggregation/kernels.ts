@@ -22,6 +22,16 @@ export function weightedSumRange(rows: readonly Float32Array[], coefficients: Ar
     const w = Math.min(SUM_TILE, end - s);
     acc.fill(0, 0, w);
     let k = 0;
+    for (; k + 7 < n; k += 8) {
+      const r0 = rows[k]!, r1 = rows[k + 1]!, r2 = rows[k + 2]!, r3 = rows[k + 3]!;
+      const r4 = rows[k + 4]!, r5 = rows[k + 5]!, r6 = rows[k + 6]!, r7 = rows[k + 7]!;
+      const c0 = coefficients[k]!, c1 = coefficients[k + 1]!, c2 = coefficients[k + 2]!, c3 = coefficients[k + 3]!;
+      const c4 = coefficients[k + 4]!, c5 = coefficients[k + 5]!, c6 = coefficients[k + 6]!, c7 = coefficients[k + 7]!;
+      for (let i = 0; i < w; i++) {
+        const j = s + i;
+        acc[i] = acc[i]! + c0 * r0[j]! + c1 * r1[j]! + c2 * r2[j]! + c3 * r3[j]! + c4 * r4[j]! + c5 * r5[j]! + c6 * r6[j]! + c7 * r7[j]!;
+      }
+    }
     for (; k + 3 < n; k += 4) {
       const r0 = rows[k]!, r1 = rows[k + 1]!, r2 = rows[k + 2]!, r3 = rows[k + 3]!;
       const c0 = coefficients[k]!, c1 = coefficients[k + 1]!, c2 = coefficients[k + 2]!, c3 = coefficients[k + 3]!;
