@@ -22,16 +22,6 @@ export function weightedSumRange(rows: readonly Float32Array[], coefficients: Ar
     const w = Math.min(SUM_TILE, end - s);
     acc.fill(0, 0, w);
     let k = 0;
-    for (; k + 7 < n; k += 8) {
-      const r0 = rows[k]!, r1 = rows[k + 1]!, r2 = rows[k + 2]!, r3 = rows[k + 3]!;
-      const r4 = rows[k + 4]!, r5 = rows[k + 5]!, r6 = rows[k + 6]!, r7 = rows[k + 7]!;
-      const c0 = coefficients[k]!, c1 = coefficients[k + 1]!, c2 = coefficients[k + 2]!, c3 = coefficients[k + 3]!;
-      const c4 = coefficients[k + 4]!, c5 = coefficients[k + 5]!, c6 = coefficients[k + 6]!, c7 = coefficients[k + 7]!;
-      for (let i = 0; i < w; i++) {
-        const j = s + i;
-        acc[i] = acc[i]! + c0 * r0[j]! + c1 * r1[j]! + c2 * r2[j]! + c3 * r3[j]! + c4 * r4[j]! + c5 * r5[j]! + c6 * r6[j]! + c7 * r7[j]!;
-      }
-    }
     for (; k + 3 < n; k += 4) {
       const r0 = rows[k]!, r1 = rows[k + 1]!, r2 = rows[k + 2]!, r3 = rows[k + 3]!;
       const c0 = coefficients[k]!, c1 = coefficients[k + 1]!, c2 = coefficients[k + 2]!, c3 = coefficients[k + 3]!;
@@ -183,14 +173,17 @@ export function trimmedMeanRange(rows: readonly Int32Array[], trim: number, out:
       const to = lo + n - trim;
       if (trim > 0) {
         select(keys, lo, lo + n, from);
-        select(keys, from, lo + n, to - 1);
+        if (to - 1 > from) select(keys, from + 1, lo + n, to - 1);
       }
-      // Decode in place (keys → float32 bits) and check whether the sum is order-independent.
+      // Decode in place (key → float32 bits), sum in position order, and check whether that order matters.
       let eMin = 255;
       let eMax = 0;
+      let sum = 0;
       for (let k = from; k < to; k++) {
         const key = keys[k]!;
         const bits = key ^ ((key >> 31) & 0x7fffffff);
+        keys[k] = bits;
+        sum += values[k]!;
         const magnitude = bits & 0x7fffffff;
         if (magnitude !== 0) {
           const e = magnitude >>> 23;
@@ -199,13 +192,20 @@ export function trimmedMeanRange(rows: readonly Int32Array[], trim: number, out:
         }
       }
       const exact = eMax === 0 || (eMin > 0 && eMax < 255 && eMax - eMin <= maxSpan);
-      if (!exact) sortRange(keys, from, to);
-      for (let k = from; k < to; k++) {
-        const key = keys[k]!;
-        keys[k] = key ^ ((key >> 31) & 0x7fffffff);
+      if (!exact) {
+        // Back to keys, sort, decode, and sum in ascending order.
+        for (let k = from; k < to; k++) {
+          const bits = keys[k]!;
+          keys[k] = bits ^ ((bits >> 31) & 0x7fffffff);
+        }
+        sortRange(keys, from, to);
+        for (let k = from; k < to; k++) {
+          const key = keys[k]!;
+          keys[k] = key ^ ((key >> 31) & 0x7fffffff);
+        }
+        sum = 0;
+        for (let k = from; k < to; k++) sum += values[k]!;
       }
-      let sum = 0;
-      for (let k = from; k < to; k++) sum += values[k]!;
       out[s + c] = sum / kept;
     }
   }
@@ -257,6 +257,18 @@ export function pairwiseDistancesRows(rows: readonly Float32Array[], aRows: Arra
     }
     for (let t = 0; t < aRows.length; t++) {
       const a = aRows[t]!;
+      if (t + 1 < aRows.length && aRows[t + 1] === a + 1) {
+        // Rows a and a + 1 together against b ≥ a + 2, four b at a time: 6 loads feed 8 independent sums.
+        pairTile(pack, distances, n, T, w, a, a + 1);
+        let b = a + 2;
+        for (; b + 3 < n; b += 4) blockTile(pack, distances, n, T, w, a, b);
+        for (; b < n; b++) {
+          pairTile(pack, distances, n, T, w, a, b);
+          pairTile(pack, distances, n, T, w, a + 1, b);
+        }
+        t++;
+        continue;
+      }
       const aBase = a * T;
       const dRow = a * n;
       let b = a + 1;
@@ -279,19 +291,54 @@ export function pairwiseDistancesRows(rows: readonly Float32Array[], aRows: Arra
         distances[dRow + b + 2] = s2;
         distances[dRow + b + 3] = s3;
       }
-      for (; b < n; b++) {
-        const b0 = b * T;
-        let s0 = distances[dRow + b]!;
-        for (let i = 0; i < w; i++) {
-          const d0 = pack[aBase + i]! - pack[b0 + i]!;
-          s0 += d0 * d0;
-        }
-        distances[dRow + b] = s0;
-      }
+      for (; b < n; b++) pairTile(pack, distances, n, T, w, a, b);
     }
   }
   for (let t = 0; t < aRows.length; t++) {
     const a = aRows[t]!;
     for (let b = a + 1; b < n; b++) distances[b * n + a] = distances[a * n + b]!;
   }
+}
+
+/** One tile of pair (a, b): D[a·n + b] += Σ (x_a[i] − x_b[i])² over the tile, in index order. */
+function pairTile(pack: Float64Array, distances: Float64Array, n: number, T: number, w: number, a: number, b: number): void {
+  const aBase = a * T;
+  const bBase = b * T;
+  let sum = distances[a * n + b]!;
+  for (let i = 0; i < w; i++) {
+    const d = pack[aBase + i]! - pack[bBase + i]!;
+    sum += d * d;
+  }
+  distances[a * n + b] = sum;
+}
+
+/** One tile of the 8 pairs {a, a + 1} × {b, …, b + 3}, each summed in index order. */
+function blockTile(pack: Float64Array, distances: Float64Array, n: number, T: number, w: number, a: number, b: number): void {
+  const x0 = a * T, x1 = x0 + T;
+  const y0 = b * T, y1 = y0 + T, y2 = y1 + T, y3 = y2 + T;
+  const r0 = a * n + b, r1 = r0 + n;
+  let s00 = distances[r0]!, s01 = distances[r0 + 1]!, s02 = distances[r0 + 2]!, s03 = distances[r0 + 3]!;
+  let s10 = distances[r1]!, s11 = distances[r1 + 1]!, s12 = distances[r1 + 2]!, s13 = distances[r1 + 3]!;
+  for (let i = 0; i < w; i++) {
+    const u = pack[x0 + i]!, v = pack[x1 + i]!;
+    const p0 = pack[y0 + i]!, p1 = pack[y1 + i]!, p2 = pack[y2 + i]!, p3 = pack[y3 + i]!;
+    const d00 = u - p0, d01 = u - p1, d02 = u - p2, d03 = u - p3;
+    const d10 = v - p0, d11 = v - p1, d12 = v - p2, d13 = v - p3;
+    s00 += d00 * d00;
+    s01 += d01 * d01;
+    s02 += d02 * d02;
+    s03 += d03 * d03;
+    s10 += d10 * d10;
+    s11 += d11 * d11;
+    s12 += d12 * d12;
+    s13 += d13 * d13;
+  }
+  distances[r0] = s00;
+  distances[r0 + 1] = s01;
+  distances[r0 + 2] = s02;
+  distances[r0 + 3] = s03;
+  distances[r1] = s10;
+  distances[r1 + 1] = s11;
+  distances[r1 + 2] = s12;
+  distances[r1 + 3] = s13;
 }

@@ -1,4 +1,5 @@
-import { medianRange, pairwiseDistancesRows, trimmedMeanRange, weightedSumRange } from "./kernels.ts";
+import { weightedSumRange } from "./kernels.ts";
+import { parallelDistances, parallelMedian, parallelTrimmedMean } from "./parallel.ts";
 
 /**
  * Aggregation strategies: pure functions over Float32Array weight vectors behind one interface, selected by name
@@ -62,10 +63,6 @@ export function generalisedWeighting(a: number, b: number, c: number): Aggregate
   };
 }
 
-/** Int32 views of the updates' weights (the float32 bit patterns), for the order-statistics kernels. */
-const bitViews = (updates: readonly ClientUpdate[]) =>
-  updates.map(({ weights }) => new Int32Array(weights.buffer, weights.byteOffset, weights.length));
-
 /**
  * Coordinate-wise median; with an even count, the mean of the two middle values. Values are ordered as
  * Float64Array.prototype.sort orders them (−0 before +0, NaN last); see kernels.ts for the selection.
@@ -73,7 +70,7 @@ const bitViews = (updates: readonly ClientUpdate[]) =>
 export const coordinateMedian: Aggregate = (updates) => {
   const length = requireUniformLength(updates);
   const result = new Float32Array(length);
-  medianRange(bitViews(updates), result, 0, length);
+  parallelMedian(updates.map((u) => u.weights), result);
   return { weights: result, selected: updates.map((_, k) => k) };
 };
 
@@ -88,7 +85,7 @@ export function trimmedMean(trimFraction: number): Aggregate {
     const trim = Math.floor(trimFraction * n);
     if (trimFraction < 0 || 2 * trim >= n) throw new Error(`trimmed mean cannot drop ${trim} from each end of ${n} updates`);
     const result = new Float32Array(length);
-    trimmedMeanRange(bitViews(updates), trim, result, 0, length);
+    parallelTrimmedMean(updates.map((u) => u.weights), trim, result);
     return { weights: result, selected: updates.map((_, k) => k) };
   };
 }
@@ -113,12 +110,7 @@ export function multiKrum(byzantine: number, selectCount: number): Aggregate {
     const neighbours = n - byzantine - 2;
     if (neighbours < 1) throw new Error(`Krum needs n > f + 2 (n = ${n}, f = ${byzantine})`);
     if (selectCount < 1 || selectCount > n) throw new Error(`Multi-Krum cannot select ${selectCount} of ${n}`);
-    const distances = new Float64Array(n * n);
-    pairwiseDistancesRows(
-      updates.map((u) => u.weights),
-      Array.from({ length: n }, (_, a) => a),
-      distances,
-    );
+    const distances = parallelDistances(updates.map((u) => u.weights));
     const others = new Float64Array(n - 1);
     const scores = Array.from({ length: n }, (_, k) => {
       const row = distances.subarray(k * n, (k + 1) * n);

@@ -7,6 +7,7 @@ import { trainLocal } from "../../lib/model/train.ts";
 import { importanceAgreement, medianImportance, xaiGuidedWeights } from "../../oracle/xai/agreement.ts";
 import { gradientTimesInput, permutationImportance } from "../../oracle/xai/importance.ts";
 import { xaiReport } from "../../oracle/xai/report.ts";
+import { applyXaiWeights } from "../../oracle/xai/weighting.ts";
 
 const tf = await initTf();
 const FEATURES = 5;
@@ -74,5 +75,14 @@ describe("XAI-guided weighting (pure)", () => {
     expect(weights[4]).to.equal(0);
     expect(weights[5]).to.be.lessThan(0.05);
     expect(weights[6]).to.be.lessThan(0.15);
+  });
+
+  it("applyXaiWeights drops low-weight updates, scales sample counts, and keeps at least half", () => {
+    const updates = [1, 2, 3, 4].map((v) => ({ weights: Float32Array.of(v), sampleCount: 100 }));
+    const result = applyXaiWeights(updates, [1, 0.5, 0.1, 0]);
+    expect(result.kept).to.deep.equal([0, 1]);
+    expect(result.updates.map((u) => u.sampleCount)).to.deep.equal([100, 50]);
+    expect(applyXaiWeights(updates, [0, 0, 0, 0.1]).kept).to.deep.equal([0, 3]);
+    expect(() => applyXaiWeights(updates, [1])).to.throw(/1 XAI weights for 4 updates/);
   });
 });

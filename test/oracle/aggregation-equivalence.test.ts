@@ -12,6 +12,7 @@ import {
   type Aggregate,
   type ClientUpdate,
 } from "../../oracle/aggregation/strategy.ts";
+import { configureParallelism } from "../../oracle/aggregation/parallel.ts";
 
 /*
  * Reference: the original straightforward implementation of the strategies (commit d763ac8), kept verbatim. The
@@ -264,6 +265,17 @@ describe("aggregation strategies, bit-identical to the reference implementation"
     expectSame(strategyFor({ name: "krum", byzantine: 2 })(updates), refMultiKrum(2, 1)(updates), "strategyFor krum");
     expectSame(strategyFor({ name: "median" })(updates), refCoordinateMedian(updates), "strategyFor median");
   });
+
+  for (const threads of [2, 3]) {
+    it(`split over ${threads} threads (worker_threads) gives the same results`, () => {
+      configureParallelism({ threads, minColumnWork: 0, minDistanceWork: 0, ignoreLoad: true });
+      try {
+        expect(checkAll([3, 4, 10, 11, 100], [1, 63, 65, 300], 1)).to.be.greaterThan(100);
+      } finally {
+        configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity });
+      }
+    });
+  }
 
   it("sub-arrays of one shared buffer (unaligned to tiles) give the same results", () => {
     const n = 11;

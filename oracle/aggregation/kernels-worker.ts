@@ -1,0 +1,56 @@
+/**
+ * Worker side of parallel.ts: claims chunks of a posted job from the shared control block and runs them on the
+ * shared copy of the inputs, with the same kernels (kernels.ts) the calling thread uses.
+ */
+import { parentPort } from "node:worker_threads";
+import { medianRange, pairwiseDistancesRows, trimmedMeanRange } from "./kernels.ts";
+import { drainChunks, type WorkerJob } from "./parallel.ts";
+
+function runner(job: WorkerJob): (chunk: number) => void {
+  const { data, n, length } = job;
+  switch (job.kind) {
+    case "median":
+    case "trimmed_mean": {
+      const rows = Array.from({ length: n }, (_, k) => new Int32Array(data, k * length * 4, length));
+      const out = new Float32Array(job.output, 0, length);
+      const { bounds } = job;
+      return job.kind === "median"
+        ? (c) => medianRange(rows, out, bounds[c]!, bounds[c + 1]!)
+        : (c) => trimmedMeanRange(rows, job.trim, out, bounds[c]!, bounds[c + 1]!);
+    }
+    case "distances": {
+      const rows = Array.from({ length: n }, (_, k) => new Float32Array(data, k * length * 4, length));
+      const distances = new Float64Array(job.output, 0, n * n);
+      return (c) => pairwiseDistancesRows(rows, job.chunks[c]!, distances);
+    }
+  }
+}
+
+/**
+ * Warm-up: run each kernel on a small input at start, so the first real chunks run optimised code rather than the
+ * interpreter (a cold worker would otherwise hold the calling thread up on its first chunks).
+ */
+function warmUp(): void {
+  const n = 24;
+  const length = 2048;
+  const data = new Float32Array(n * length).map((_, i) => Math.sin(i * 0.37));
+  const floats = Array.from({ length: n }, (_, k) => data.subarray(k * length, (k + 1) * length));
+  const bits = floats.map((row) => new Int32Array(row.buffer, row.byteOffset, row.length));
+  const out = new Float32Array(length);
+  for (let round = 0; round < 3; round++) {
+    medianRange(bits, out, 0, length);
+    trimmedMeanRange(bits, 4, out, 0, length);
+    pairwiseDistancesRows(floats, Array.from({ length: n }, (_, a) => a), new Float64Array(n * n));
+  }
+}
+
+warmUp();
+
+parentPort!.on("message", ({ job, control }: { job: WorkerJob; control: SharedArrayBuffer }) => {
+  const chunks = job.kind === "distances" ? job.chunks.length : job.bounds.length - 1;
+  try {
+    drainChunks(new Int32Array(control), chunks, runner(job));
+  } catch (error) {
+    console.error("aggregation worker failed:", error);
+  }
+});
