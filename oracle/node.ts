@@ -49,6 +49,10 @@ export class OracleNode {
   readonly #triedAttest = new Set<bigint>();
   readonly #finished = new Set<bigint>();
   readonly #baseWeights = new Map<bigint, Float32Array>();
+  /** Per round: which sealed devices the aggregation treated as outliers (computed once, at proposal). */
+  readonly #outliers = new Map<bigint, Set<Address>>();
+  /** Per round: when a failed reputation batch may be tried again (a failure must not become a busy loop). */
+  readonly #scoreRetryAt = new Map<bigint, number>();
 
   readonly config: OracleConfig;
   readonly address: Address;
@@ -264,7 +268,17 @@ export class OracleNode {
       case RoundStatus.Deployed:
       case RoundStatus.Rejected:
       case RoundStatus.Voided:
-        if (leading && !(await this.contracts.reputation.read.isRoundScored([roundId]))) await this.#score(roundId);
+        if (leading && !(await this.contracts.reputation.read.isRoundScored([roundId]))) {
+          if (Date.now() < (this.#scoreRetryAt.get(roundId) ?? 0)) return;
+          try {
+            await this.#score(roundId);
+          } catch (error) {
+            const attempts = (this.#scoreRetryAt.has(roundId) ? 2 : 1);
+            this.#scoreRetryAt.set(roundId, Date.now() + Math.min(300_000, 30_000 * attempts));
+            this.log("score_failed", { roundId: roundId.toString(), error: error instanceof Error ? error.message.split("\n")[0] : String(error) });
+            return;
+          }
+        }
         this.#finished.add(roundId);
         return;
       default:
@@ -340,6 +354,7 @@ export class OracleNode {
       this.metrics.increment("twinledger_oracle_chain_transactions_total", { kind: "propose" });
       this.metrics.increment("twinledger_oracle_gas_used_total", {}, Number(receipt.gasUsed));
       const ms = (from: number, to: number) => Math.round(to - from);
+      this.#outliers.set(roundId, outliersOf(ordered, clientUpdates, result));
       this.log("proposed", { roundId: roundId.toString(), cid: published.cid, metric, participants: clientUpdates.length, selected: result.selected.length, timing_ms: { aggregate: ms(t0, t1), evaluate: ms(t1, t2), xai: ms(t2, t3), publish_and_propose: ms(t3, performance.now()) } });
     } finally {
       model.dispose();
@@ -386,19 +401,16 @@ export class OracleNode {
     const changes = new Map<Address, { delta: number; reason: number }>();
     const sealed = this.state.sealed(roundId) ?? [];
     if (sealed.length > 0) {
-      const round = await this.contracts.models.read.round([roundId]);
-      try {
-        const { clientUpdates, result } = await this.#aggregateSealed(roundId, round, sealed);
-        const distances = clientUpdates.map((u) => l2Distance(u.weights, result.weights));
-        const median = [...distances].sort((a, b) => a - b)[distances.length >> 1] ?? 0;
-        const selected = new Set(result.selected);
-        sealed.forEach((update, index) => {
-          const outlier = !selected.has(index) || (median > 0 && distances[index]! > 3 * median);
-          changes.set(update.device, outlier ? { delta: SCORE.outlier, reason: Reason.outlier } : { delta: SCORE.accepted, reason: Reason.accepted });
-        });
-      } catch (error) {
-        this.log("score_error", { roundId: roundId.toString(), error: error instanceof Error ? error.message : String(error) });
-        for (const update of sealed) changes.set(update.device, { delta: SCORE.accepted, reason: Reason.accepted });
+      let outliers = this.#outliers.get(roundId);
+      if (!outliers) {
+        // Restarted since the proposal: recompute the aggregation once to tell outliers apart.
+        const round = await this.contracts.models.read.round([roundId]);
+        const { ordered, clientUpdates, result } = await this.#aggregateSealed(roundId, round, sealed);
+        outliers = outliersOf(ordered, clientUpdates, result);
+        this.#outliers.set(roundId, outliers);
+      }
+      for (const update of sealed) {
+        changes.set(update.device, outliers.has(update.device) ? { delta: SCORE.outlier, reason: Reason.outlier } : { delta: SCORE.accepted, reason: Reason.accepted });
       }
     }
     for (const [device, reason] of this.state.rejected(roundId)) {
@@ -412,6 +424,21 @@ export class OracleNode {
     this.metrics.increment("twinledger_oracle_gas_used_total", {}, Number(receipt.gasUsed));
     this.log("scored", { roundId: roundId.toString(), changes: batch.length });
   }
+}
+
+/**
+ * The updates the strategy left out (Krum's unselected) or that lie far from the aggregate (over 3× the median
+ * distance): they are scored as outliers.
+ */
+function outliersOf(ordered: AcceptedUpdate[], updates: ClientUpdate[], result: { weights: Float32Array; selected: number[] }): Set<Address> {
+  const distances = updates.map((u) => l2Distance(u.weights, result.weights));
+  const median = [...distances].sort((a, b) => a - b)[distances.length >> 1] ?? 0;
+  const selected = new Set(result.selected);
+  const outliers = new Set<Address>();
+  ordered.forEach((update, index) => {
+    if (!selected.has(index) || (median > 0 && distances[index]! > 3 * median)) outliers.add(update.device);
+  });
+  return outliers;
 }
 
 /** Maps with at most `limit` calls in flight, keeping the input order in the result. */
