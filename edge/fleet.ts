@@ -27,6 +27,7 @@ const { values } = parseArgs({
     dataset: { type: "string" }, "dataset-dir": { type: "string" }, seed: { type: "string" }, "data-dir": { type: "string" },
     "ipfs-peers": { type: "string" }, "ipfs-gateway-port": { type: "string" }, "oracle-urls": { type: "string" }, task: { type: "string" },
     byzantine: { type: "string" }, attack: { type: "string" }, "local-epochs": { type: "string" }, "batch-size": { type: "string" }, units: { type: "string" },
+    shard: { type: "string" }, shards: { type: "string" },
   },
 });
 
@@ -49,13 +50,15 @@ const config = z
     localEpochs: z.coerce.number().int().positive(),
     batchSize: z.coerce.number().int().positive(),
     unitsPerDevice: z.coerce.number().int().positive().optional(),
+    shard: z.coerce.number().int().min(0),
+    shards: z.coerce.number().int().positive(),
   })
   .parse({
     rpcUrl: values.rpc, deploymentPath: values.deployment ?? ".twinledger/deployment.json", deviceSeed: values["device-seed"] ?? "demo",
     devices: values.devices, dataset: values.dataset ?? "synthetic", datasetDir: values["dataset-dir"] ?? "../shared/data", seed: values.seed ?? 7,
     dataDir: values["data-dir"], ipfsPeers: list(values["ipfs-peers"]), ipfsGatewayPort: values["ipfs-gateway-port"] ?? 0,
     oracleUrls: list(values["oracle-urls"]), taskName: values.task ?? "cmapss-rul", byzantine: values.byzantine ?? 0,
-    attack: values.attack ?? "mixed", localEpochs: values["local-epochs"] ?? 2, batchSize: values["batch-size"] ?? 64, unitsPerDevice: values.units,
+    attack: values.attack ?? "mixed", localEpochs: values["local-epochs"] ?? 2, batchSize: values["batch-size"] ?? 64, unitsPerDevice: values.units, shard: values.shard ?? 0, shards: values.shards ?? 1,
   });
 
 const emit = (event: string, fields: Record<string, unknown> = {}) => process.stdout.write(JSON.stringify({ event, ...fields }, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) + "\n");
@@ -71,10 +74,14 @@ const taskId = keccak256(toBytes(config.taskName));
 
 const byzantineCount = Math.round(config.byzantine * config.devices);
 const byzantine = new Set(Array.from(permutation(config.devices, mulberry32(config.seed ^ 0x5eed)).slice(0, byzantineCount)));
-const fleet: DeviceProfile[] = data.devices.map((partition, index) => {
-  const attack: Attack | undefined = byzantine.has(index) ? (config.attack === "mixed" ? attacks[index % attacks.length]! : config.attack) : undefined;
-  return { index, privateKey: deviceKey(config.deviceSeed, index), data: partition, attack };
-});
+// A fleet process may run one shard of the devices (index mod shards), so large fleets use every core.
+const fleet: DeviceProfile[] = data.devices
+  .map((partition, index) => {
+    const attack: Attack | undefined = byzantine.has(index) ? (config.attack === "mixed" ? attacks[index % attacks.length]! : config.attack) : undefined;
+    return { index, privateKey: deviceKey(config.deviceSeed, index), data: partition, attack };
+  })
+  .filter((device) => device.index % config.shards === config.shard);
+if (config.shard >= config.shards) throw new Error(`--shard ${config.shard} is not below --shards ${config.shards}`);
 emit("ready", { gatewayUrl, devices: fleet.length, byzantine: [...byzantine].sort((a, b) => a - b) });
 
 const handled = new Set<bigint>();

@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { keccak256, stringToHex, toBytes, type Hex } from "viem";
@@ -121,7 +122,8 @@ export class Cluster {
   readonly taskId: Hex;
   readonly oracles: ChildHandle[];
   readonly oracleUrls: string[];
-  readonly fleet: ChildHandle;
+  /** The device-fleet processes (one, or one per core for large fleets), each running a shard of the devices. */
+  readonly fleets: ChildHandle[];
   readonly startOracle: (index: number) => ChildHandle;
   readonly heartbeat: NodeJS.Timeout;
 
@@ -137,7 +139,7 @@ export class Cluster {
     taskId: Hex,
     oracles: ChildHandle[],
     oracleUrls: string[],
-    fleet: ChildHandle,
+    fleets: ChildHandle[],
     startOracle: (index: number) => ChildHandle,
     heartbeat: NodeJS.Timeout,
   ) {
@@ -152,7 +154,7 @@ export class Cluster {
     this.taskId = taskId;
     this.oracles = oracles;
     this.oracleUrls = oracleUrls;
-    this.fleet = fleet;
+    this.fleets = fleets;
     this.startOracle = startOracle;
     this.heartbeat = heartbeat;
   }
@@ -185,10 +187,12 @@ export class Cluster {
       }, fleetPlan(options.devices));
 
       onStep("preparing data and the genesis model");
-      const picked = await freePorts(2 + 2 * options.oracles);
-      const ports = { main: picked[0]!, fleet: picked[1]!, oracleGateways: picked.slice(2, 2 + options.oracles), oracleApis: picked.slice(2 + options.oracles) };
+      // Large fleets get a process per spare core; on 2 cores the oracles need the second one (measured: no gain).
+      const shards = options.devices >= 200 ? Math.max(1, Math.min(4, availableParallelism() - 2)) : 1;
+      const picked = await freePorts(1 + shards + 2 * options.oracles);
+      const ports = { main: picked[0]!, fleets: picked.slice(1, 1 + shards), oracleGateways: picked.slice(1 + shards, 1 + shards + options.oracles), oracleApis: picked.slice(1 + shards + options.oracles) };
       const gateway = (port: number) => `http://127.0.0.1:${port}`;
-      const allGateways = [ports.main, ports.fleet, ...ports.oracleGateways].map(gateway);
+      const allGateways = [ports.main, ...ports.fleets, ...ports.oracleGateways].map(gateway);
       const peersOf = (port: number) => allGateways.filter((url) => url !== gateway(port));
       const { store } = await openContentStore({ dataDir: join(runDir, "main"), peers: peersOf(ports.main), gatewayPort: ports.main });
 
@@ -239,24 +243,28 @@ export class Cluster {
       onStep(`starting ${options.oracles} oracle nodes and a fleet of ${options.devices} devices`);
       const oracles = oracleIndices.map((_, index) => startOracle(index));
       await Promise.all(oracles.map((oracle) => oracle.waitFor((event) => event.event === "ready", 120_000)));
-      const fleet = startChild("fleet", join(root, "edge", "fleet.ts"), [
-        ...common,
-        "--device-seed", "fleet",
-        "--data-dir", join(runDir, "fleet"),
-        "--ipfs-gateway-port", String(ports.fleet),
-        "--ipfs-peers", peersOf(ports.fleet).join(","),
-        "--oracle-urls", oracleUrls.join(","),
-        "--byzantine", String(options.byzantine),
-        "--attack", options.attack,
-        "--local-epochs", String(options.localEpochs),
-      ]);
-      await fleet.waitFor((event) => event.event === "ready", 120_000);
+      const fleets = ports.fleets.map((port, shard) =>
+        startChild(shards === 1 ? "fleet" : `fleet-${shard}`, join(root, "edge", "fleet.ts"), [
+          ...common,
+          "--device-seed", "fleet",
+          "--data-dir", join(runDir, `fleet-${shard}`),
+          "--ipfs-gateway-port", String(port),
+          "--ipfs-peers", peersOf(port).join(","),
+          "--oracle-urls", oracleUrls.join(","),
+          "--byzantine", String(options.byzantine),
+          "--attack", options.attack,
+          "--local-epochs", String(options.localEpochs),
+          "--shard", String(shard),
+          "--shards", String(shards),
+        ]),
+      );
+      await Promise.all(fleets.map((fleet) => fleet.waitFor((event) => event.event === "ready", 120_000)));
       const contracts = suiteContracts(clients.publicClient, deployment.addresses, wallet(devRoles.governance));
       // Dev chains mine only on transactions, and stamp quick successive blocks ahead of the wall clock. A block a
       // second keeps chain time moving at one second per second, as on a real chain, so deadlines come when due.
       const heartbeat = setInterval(() => void clients.publicClient.request({ method: "evm_mine" } as never).catch(() => undefined), 1000);
       onStep(`ready: genesis ${regression ? "RMSE" : "F1"} ${genesisMetric.toFixed(3)}, model ${genesis.cid}`);
-      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleet, startOracle, heartbeat);
+      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleets, startOracle, heartbeat);
     } catch (error) {
       await chain.stop();
       throw error;
@@ -272,12 +280,12 @@ export class Cluster {
     const deadline = (await publicClient.getBlock()).timestamp + BigInt(this.options.roundSeconds);
     const opened = await confirm(publicClient, await models.write.openRound([this.taskId, base, deadline]));
     const roundId = await models.read.roundCount();
-    const sentBefore = this.fleet.events.filter((e) => e.event === "update").length;
+    const sentBefore = this.updatesSent();
     let status: number = RoundStatus.Open;
     while (status === RoundStatus.Open || status === RoundStatus.Committed || status === RoundStatus.Proposed) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       status = await models.read.roundStatus([roundId]);
-      const updatesSent = this.fleet.events.filter((e) => e.event === "update").length - sentBefore;
+      const updatesSent = this.updatesSent() - sentBefore;
       const phase: Phase = status === RoundStatus.Open ? "training" : status === RoundStatus.Committed ? "committed" : status === RoundStatus.Proposed ? "proposed" : "decided";
       onProgress({ roundId, phase, updatesSent, devices: this.options.devices });
     }
@@ -316,9 +324,19 @@ export class Cluster {
     };
   }
 
+  /** The first (or only) fleet process. */
+  get fleet(): ChildHandle {
+    return this.fleets[0]!;
+  }
+
+  /** Device updates sent so far, across every fleet process. */
+  updatesSent(): number {
+    return this.fleets.reduce((sum, fleet) => sum + fleet.events.filter((e) => e.event === "update").length, 0);
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
-    await Promise.all([this.fleet.stop(), ...this.oracles.map((oracle) => oracle.stop())]);
+    await Promise.all([...this.fleets.map((fleet) => fleet.stop()), ...this.oracles.map((oracle) => oracle.stop())]);
     await this.store.close();
     await this.chain.stop();
   }
