@@ -27,7 +27,7 @@ const { values } = parseArgs({
     dataset: { type: "string" }, "dataset-dir": { type: "string" }, seed: { type: "string" }, "data-dir": { type: "string" },
     "ipfs-peers": { type: "string" }, "ipfs-gateway-port": { type: "string" }, "oracle-urls": { type: "string" }, task: { type: "string" },
     byzantine: { type: "string" }, attack: { type: "string" }, "local-epochs": { type: "string" }, "batch-size": { type: "string" }, units: { type: "string" },
-    shard: { type: "string" }, shards: { type: "string" },
+    shard: { type: "string" }, shards: { type: "string" }, "send-to": { type: "string" },
   },
 });
 
@@ -52,13 +52,14 @@ const config = z
     unitsPerDevice: z.coerce.number().int().positive().optional(),
     shard: z.coerce.number().int().min(0),
     shards: z.coerce.number().int().positive(),
+    sendTo: z.enum(["leader", "all"]),
   })
   .parse({
     rpcUrl: values.rpc, deploymentPath: values.deployment ?? ".twinledger/deployment.json", deviceSeed: values["device-seed"] ?? "demo",
     devices: values.devices, dataset: values.dataset ?? "synthetic", datasetDir: values["dataset-dir"] ?? "../shared/data", seed: values.seed ?? 7,
     dataDir: values["data-dir"], ipfsPeers: list(values["ipfs-peers"]), ipfsGatewayPort: values["ipfs-gateway-port"] ?? 0,
     oracleUrls: list(values["oracle-urls"]), taskName: values.task ?? "cmapss-rul", byzantine: values.byzantine ?? 0,
-    attack: values.attack ?? "mixed", localEpochs: values["local-epochs"] ?? 2, batchSize: values["batch-size"] ?? 64, unitsPerDevice: values.units, shard: values.shard ?? 0, shards: values.shards ?? 1,
+    attack: values.attack ?? "mixed", localEpochs: values["local-epochs"] ?? 2, batchSize: values["batch-size"] ?? 64, unitsPerDevice: values.units, shard: values.shard ?? 0, shards: values.shards ?? 1, sendTo: values["send-to"] ?? "leader",
   });
 
 const emit = (event: string, fields: Record<string, unknown> = {}) => process.stdout.write(JSON.stringify({ event, ...fields }, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) + "\n");
@@ -116,6 +117,9 @@ while (!stopping) {
       const version = await contracts.models.read.version([round.baseVersion]);
       const base = await loadVerifiedModel(tf, store, version.cid, version.weightsHash);
       emit("round", { roundId, baseVersion: round.baseVersion, cid: version.cid });
+      // Only the round's leader (oracles listed in rotation order: round r is led by oracle (r − 1) mod n) seals the
+      // round, and the others verify its sealed set themselves, so by default updates go to the leader alone.
+      const recipients = config.sendTo === "all" ? config.oracleUrls : [config.oracleUrls[Number((roundId - 1n) % BigInt(config.oracleUrls.length))]!];
       // Training is sequential (one model in memory); sending is pipelined, so the next device trains while
       // the oracles verify the last one's update. A bounded number of sends are in flight at once.
       const inFlight = new Set<Promise<void>>();
@@ -128,7 +132,7 @@ while (!stopping) {
           { taskId, roundId, baseVersion: round.baseVersion, deadline: round.deadline },
           { kind: data.kind, localEpochs: config.localEpochs, batchSize: config.batchSize, seed: config.seed },
         );
-        const sending: Promise<void> = submit(config.oracleUrls, trained).then((outcome) => {
+        const sending: Promise<void> = submit(recipients, trained).then((outcome) => {
           const { body, ...reported } = outcome;
           emit("update", { roundId, index: device.index, attack: device.attack ?? null, ...reported });
           for (const response of outcome.responses) {
