@@ -10,6 +10,7 @@
  * The updates are generated once (N_MAX × PARAMS float32), shared with numpy through a raw file, and every n uses the
  * first n updates. Each side's result vector is compared so a fast-but-wrong kernel cannot pass unnoticed.
  */
+import { mulberry32 } from "../lib/data/dataset.ts";
 import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -71,15 +72,7 @@ function ours(job: Job): Aggregate {
  * the robust strategies have something to reject and Krum's choice is not a coin toss.
  */
 function generateUpdates(): { data: Float32Array; counts: Float64Array } {
-  let state = 0x9e3779b9;
-  const uniform = () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 4_294_967_296;
-  };
+  const uniform = mulberry32(0x9e3779b9);
   const base = new Float32Array(PARAMS);
   for (let i = 0; i < PARAMS; i++) base[i] = (uniform() - 0.5) * 0.2;
   const data = new Float32Array(N_MAX * PARAMS);

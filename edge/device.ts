@@ -73,28 +73,16 @@ export function corrupt(trained: Float32Array, base: Float32Array, attack: Attac
   return trained;
 }
 
-/**
- * One device's part in a round: train locally from the verified base model, publish the weights on IPFS,
- * sign the update (EIP-712) and send it to every oracle. Raw data never leaves this function.
- */
-export async function trainAndSubmit(
-  context: { tf: TfModule; store: ContentStore; chainId: number; updateLedger: Address; oracleUrls: string[] },
-  device: DeviceProfile,
-  base: { model: LayersModel; weights: Float32Array },
-  round: RoundInfo,
-  settings: TrainingSettings,
-): Promise<SubmissionOutcome> {
-  const trained = await trainAndSign(context, device, base, round, settings);
-  return submit(context.oracleUrls, trained);
-}
-
-/** Sends a signed update to every oracle. */
+/** Sends a signed update to the given oracles. */
 export async function submit(oracleUrls: string[], trained: TrainedUpdate): Promise<SubmissionOutcome> {
   const responses = await Promise.all(oracleUrls.map((oracle) => sendUpdate(oracle, trained.body)));
   return { ...trained, responses };
 }
 
-/** Trains, publishes and signs one device's update, without sending it. */
+/**
+ * One device's part in a round, up to sending: train locally from the verified base model, publish the weights on
+ * IPFS and sign the update (EIP-712). Raw data never leaves this function; `submit` sends the result.
+ */
 export async function trainAndSign(
   context: { tf: TfModule; store: ContentStore; chainId: number; updateLedger: Address; oracleUrls: string[] },
   device: DeviceProfile,

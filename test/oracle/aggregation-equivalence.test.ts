@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { mulberry32 } from "../../lib/data/dataset.ts";
 import { describe, it } from "node:test";
 import {
   coordinateMedian,
@@ -148,18 +149,7 @@ function refNormClipping(maxNorm: number, inner: RefAggregate): RefAggregate {
 }
 
 
-/** xorshift32, seeded. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 4_294_967_296;
-  };
-}
+const rng = (seed: number): (() => number) => mulberry32(seed);
 
 type Kind = "smooth" | "ties" | "wide" | "special" | "duplicates";
 const KINDS: readonly Kind[] = ["smooth", "ties", "wide", "special", "duplicates"];
