@@ -10,10 +10,10 @@ import type { FederatedData } from "../lib/data/dataset.ts";
 import { loadFederatedData } from "../lib/fl/data-source.ts";
 import { envelopeToJson, fromScaled, toScaled } from "../lib/fl/envelope.ts";
 import { loadVerifiedModel, publishModel } from "../lib/fl/model-store.ts";
+import { validationMetric } from "../lib/fl/validation.ts";
 import { openContentStore, type ContentStore } from "../lib/ipfs/store.ts";
 import { setFlatWeights } from "../lib/model/model.ts";
 import { initTf, type TfModule } from "../lib/model/tf.ts";
-import { evaluate } from "../lib/model/train.ts";
 import { bytesToWeights, l2Distance, weightsHash } from "../lib/model/weights.ts";
 import { strategyFor, type Aggregate, type ClientUpdate } from "./aggregation/strategy.ts";
 import { chainCheckContext } from "./check-context.ts";
@@ -341,13 +341,12 @@ export class OracleNode {
     const { model } = await this.#loadVersion(round.baseVersion);
     try {
       setFlatWeights(model, result.weights);
-      const evaluation = evaluate(this.tf, model, this.data.validation, this.data.kind);
-      const metric = "rmse" in evaluation ? evaluation.rmse : evaluation.f1;
+      const { metric, f1, threshold } = validationMetric(this.tf, model, this.data.validation, this.data.kind);
       const t2 = performance.now();
       // 512 evenly spaced validation rows rank the features reliably at a fraction of the cost of all of them.
       const report = xaiReport(this.tf, model, this.data.validation, this.data.kind, { seed: Number(roundId), repeats: 1, maxRows: 512 });
       const t3 = performance.now();
-      const reportCid = await this.store.addFile(new TextEncoder().encode(JSON.stringify({ ...report, roundId: roundId.toString(), participants: ordered.map((u) => u.device) })));
+      const reportCid = await this.store.addFile(new TextEncoder().encode(JSON.stringify({ ...report, roundId: roundId.toString(), validationMetric: metric, failureF1: f1 ?? null, decisionThreshold: threshold ?? null, participants: ordered.map((u) => u.device) })));
       const published = await publishModel(this.store, model);
       if (published.weightsHash !== weightsHash(result.weights)) throw new Error("the published model's weights differ from the aggregate");
       const receipt = await confirm(this.clients.publicClient, await this.contracts.models.write.proposeModel([roundId, { cid: published.cid, weightsHash: published.weightsHash, metric: toScaled(metric), participantsRoot: round.participantsRoot, xaiReportCid: reportCid }]));
@@ -355,7 +354,7 @@ export class OracleNode {
       this.metrics.increment("twinledger_oracle_gas_used_total", {}, Number(receipt.gasUsed));
       const ms = (from: number, to: number) => Math.round(to - from);
       this.#outliers.set(roundId, outliersOf(ordered, clientUpdates, result));
-      this.log("proposed", { roundId: roundId.toString(), cid: published.cid, metric, participants: clientUpdates.length, selected: result.selected.length, timing_ms: { aggregate: ms(t0, t1), evaluate: ms(t1, t2), xai: ms(t2, t3), publish_and_propose: ms(t3, performance.now()) } });
+      this.log("proposed", { roundId: roundId.toString(), cid: published.cid, metric, f1, participants: clientUpdates.length, selected: result.selected.length, timing_ms: { aggregate: ms(t0, t1), evaluate: ms(t1, t2), xai: ms(t2, t3), publish_and_propose: ms(t3, performance.now()) } });
     } finally {
       model.dispose();
     }

@@ -15,10 +15,10 @@ import { openContentStore, type ContentStore } from "../ipfs/store.ts";
 import { buildModel } from "../model/model.ts";
 import { defaultSpec } from "../model/spec.ts";
 import { initTf } from "../model/tf.ts";
-import { evaluate } from "../model/train.ts";
 import { loadFederatedData, taskNameOf, type DatasetName } from "./data-source.ts";
 import { fromScaled, toScaled } from "./envelope.ts";
 import { publishModel } from "./model-store.ts";
+import { policyMetricOf, validationMetric } from "./validation.ts";
 import { startChild, type ChildHandle } from "./processes.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -199,19 +199,19 @@ export class Cluster {
       const data = await loadFederatedData({ dataset: options.dataset, devices: options.devices, seed: options.seed, dataDir: options.datasetDir, unitsPerDevice: options.unitsPerDevice });
       const tf = await initTf();
       const genesisModel = buildModel(tf, defaultSpec(data), options.seed);
-      const genesisEvaluation = evaluate(tf, genesisModel, data.validation, data.kind);
+      const genesisMetric = validationMetric(tf, genesisModel, data.validation, data.kind).metric;
       const genesis = await publishModel(store, genesisModel);
       genesisModel.dispose();
       const taskName = taskNameOf(options.dataset);
       const regression = data.kind === "regression";
       const governance = suiteContracts(clients.publicClient, deployment.addresses, wallet(devRoles.governance));
-      const genesisMetric = "rmse" in genesisEvaluation ? genesisEvaluation.rmse : genesisEvaluation.f1;
       await confirm(clients.publicClient, await governance.models.write.createTask([
         taskName,
         {
-          metricId: stringToHex(regression ? "rmse" : "f1", { size: 32 }),
-          higherIsBetter: !regression,
-          threshold: regression ? toScaled(Math.max(genesisMetric, 1)) : 0n,
+          metricId: stringToHex(policyMetricOf(data.kind), { size: 32 }),
+          // Both metrics are losses: a version must do no worse than the genesis model, and better than the one it replaces.
+          higherIsBetter: false,
+          threshold: toScaled(Math.max(genesisMetric, regression ? 1 : 0.01)),
           minImprovement: 0n,
           minParticipants: Math.max(1, Math.ceil(options.devices / 2)),
           quorum: options.quorum,
@@ -263,7 +263,7 @@ export class Cluster {
       // Dev chains mine only on transactions, and stamp quick successive blocks ahead of the wall clock. A block a
       // second keeps chain time moving at one second per second, as on a real chain, so deadlines come when due.
       const heartbeat = setInterval(() => void clients.publicClient.request({ method: "evm_mine" } as never).catch(() => undefined), 1000);
-      onStep(`ready: genesis ${regression ? "RMSE" : "F1"} ${genesisMetric.toFixed(3)}, model ${genesis.cid}`);
+      onStep(`ready: genesis ${regression ? "RMSE" : "log-loss"} ${genesisMetric.toFixed(3)}, model ${genesis.cid}`);
       return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleets, startOracle, heartbeat);
     } catch (error) {
       await chain.stop();
