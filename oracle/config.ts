@@ -30,6 +30,8 @@ export const oracleConfigSchema = z.object({
   devices: z.coerce.number().int().positive(),
   seed: z.coerce.number().int(),
   unitsPerDevice: z.coerce.number().int().positive().optional(),
+  /** XAI-guided weighting: down-weight (or drop) updates whose feature importance disagrees with the consensus. */
+  xaiWeighting: z.boolean(),
 });
 
 export type OracleConfig = z.infer<typeof oracleConfigSchema>;
@@ -68,7 +70,7 @@ export function readOracleConfig(argv: string[] = process.argv.slice(2), env: No
       task: { type: "string" }, oracles: { type: "string" }, "oracle-urls": { type: "string" },
       "expected-participants": { type: "string" }, "seal-window": { type: "string" }, strategy: { type: "string" },
       "max-update-norm": { type: "string" }, dataset: { type: "string" }, "dataset-dir": { type: "string" },
-      devices: { type: "string" }, seed: { type: "string" }, units: { type: "string" },
+      devices: { type: "string" }, seed: { type: "string" }, units: { type: "string" }, "xai-weighting": { type: "boolean" },
     },
   });
   const parsed = oracleConfigSchema.safeParse({
@@ -91,6 +93,7 @@ export function readOracleConfig(argv: string[] = process.argv.slice(2), env: No
     devices: values.devices ?? env.ORACLE_DEVICES,
     seed: values.seed ?? env.ORACLE_SEED ?? 7,
     unitsPerDevice: values.units ?? env.ORACLE_UNITS_PER_DEVICE,
+    xaiWeighting: values["xai-weighting"] ?? env.ORACLE_XAI_WEIGHTING === "1",
   });
   if (!parsed.success) throw new Error(`invalid oracle configuration:\n${z.prettifyError(parsed.error)}`);
   parseStrategy(parsed.data.strategy);

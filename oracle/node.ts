@@ -22,7 +22,10 @@ import { parseStrategy, type OracleConfig } from "./config.ts";
 import { HttpError, serveJson } from "./http.ts";
 import { OracleMetrics } from "./metrics.ts";
 import { OracleState, type AcceptedUpdate } from "./state.ts";
-import { xaiReport } from "./xai/report.ts";
+import { xaiGuidedWeights } from "./xai/agreement.ts";
+import { permutationImportance } from "./xai/importance.ts";
+import { evenlySpacedRows, xaiReport } from "./xai/report.ts";
+import { applyXaiWeights } from "./xai/weighting.ts";
 
 const RoundStatus = { Open: 1, Committed: 2, Proposed: 3, Deployed: 4, Rejected: 5, Voided: 6, Expired: 7 } as const;
 const Reason = { accepted: 1, rejected: 2, outlier: 3 } as const;
@@ -313,7 +316,7 @@ export class OracleNode {
   }
 
   /** Aggregates the sealed updates of a round exactly as every oracle must: tree order, the task's strategy. */
-  async #aggregateSealed(roundId: bigint, round: { participationBlock: number; participantsRoot: Hex }, sealed: AcceptedUpdate[]) {
+  async #aggregateSealed(roundId: bigint, round: { baseVersion: bigint; participationBlock: number; participantsRoot: Hex }, sealed: AcceptedUpdate[]) {
     const tree = buildUpdateTree(sealed.map(leafOf));
     if (tree.root !== round.participantsRoot) throw new Error(`the sealed updates of round ${roundId} build root ${tree.root}, the chain has ${round.participantsRoot}`);
     const ordered = [...tree.entries()].map(([, value]) => sealed.find((u) => u.device === value[0])!);
@@ -328,8 +331,23 @@ export class OracleNode {
         reputation: reputation / 1000,
       };
     });
-    const result = this.aggregate(clientUpdates);
-    return { ordered, clientUpdates, result };
+    if (!this.config.xaiWeighting || clientUpdates.length < 3) return { ordered, clientUpdates, result: this.aggregate(clientUpdates) };
+    // XAI-guided weighting: each update's permutation importance on 256 held-out rows (seeded by the round, so every
+    // oracle computes the same), weighted by agreement with the consensus; strong disagreement drops the update.
+    const { model } = await this.#loadVersion(round.baseVersion);
+    let importances: number[][];
+    try {
+      const rows = evenlySpacedRows(this.data.validation, 256);
+      importances = clientUpdates.map((update) => {
+        setFlatWeights(model, update.weights);
+        return permutationImportance(this.tf, model, rows, this.data.kind, { seed: Number(roundId) });
+      });
+    } finally {
+      model.dispose();
+    }
+    const weighted = applyXaiWeights(clientUpdates, xaiGuidedWeights(importances));
+    const inner = this.aggregate(weighted.updates);
+    return { ordered, clientUpdates, result: { weights: inner.weights, selected: inner.selected.map((index) => weighted.kept[index]!) } };
   }
 
   async #propose(roundId: bigint, round: { baseVersion: bigint; participationBlock: number; participantsRoot: Hex }): Promise<void> {
@@ -360,7 +378,7 @@ export class OracleNode {
     }
   }
 
-  async #attest(roundId: bigint, round: { proposedVersion: bigint; participationBlock: number; participantsRoot: Hex }): Promise<void> {
+  async #attest(roundId: bigint, round: { baseVersion: bigint; proposedVersion: bigint; participationBlock: number; participantsRoot: Hex }): Promise<void> {
     const leader = this.#leaderOf(roundId);
     let computed: Hex = `0x${"00".repeat(32)}`;
     try {

@@ -23,6 +23,7 @@ const { values } = parseArgs({
     "local-epochs": { type: "string" },
     seed: { type: "string" },
     keep: { type: "boolean", default: false },
+    xai: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
@@ -30,7 +31,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`npm start -- [--devices N=20] [--rounds R=5] [--dataset synthetic|cmapss|ai4i] [--data-dir DIR=../shared/data]
           [--strategy fedavg|median|trimmed_mean[:β]|krum[:f]|multi_krum[:f:m]|clipped_fedavg[:norm]|weighted[:a:b:c]]
-          [--byzantine FRACTION=0] [--node hardhat|anvil] [--round-seconds 90] [--local-epochs 2] [--seed 7] [--keep]`);
+          [--byzantine FRACTION=0] [--xai] [--node hardhat|anvil] [--round-seconds 90] [--local-epochs 2] [--seed 7] [--keep]`);
   process.exit(0);
 }
 
@@ -63,7 +64,7 @@ if (!parsed.success) {
   console.error(`invalid options:\n${z.prettifyError(parsed.error)}\n(npm start -- --help)`);
   process.exit(2);
 }
-const options = { ...defaultClusterOptions, ...parsed.data };
+const options = { ...defaultClusterOptions, ...parsed.data, xaiWeighting: values.xai };
 
 let cluster: Cluster | undefined;
 let stopping = false;
@@ -82,7 +83,7 @@ process.on("SIGTERM", () => void shutdown(143));
 try {
   const started = Date.now();
   cluster = await Cluster.start(options, (step) => console.log(`• ${step}`));
-  console.log(`\nrunning ${options.rounds} rounds with ${options.devices} devices (${options.dataset}, ${options.strategy}${options.byzantine > 0 ? `, ${Math.round(options.byzantine * 100)}% Byzantine` : ""})\n`);
+  console.log(`\nrunning ${options.rounds} rounds with ${options.devices} devices (${options.dataset}, ${options.strategy}${options.xaiWeighting ? ", XAI-guided weighting" : ""}${options.byzantine > 0 ? `, ${Math.round(options.byzantine * 100)}% Byzantine` : ""})\n`);
   const summaries: RoundSummary[] = [];
   for (let r = 0; r < options.rounds && !stopping; r++) {
     const bar = new SingleBar({ format: "round {round} [{bar}] {value}/{total} updates | {phase}", hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 3000 }, Presets.shades_classic);

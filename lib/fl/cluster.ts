@@ -45,6 +45,8 @@ export interface ClusterOptions {
   seed: number;
   /** Synthetic only: run-to-failure units per device (smaller partitions for large simulated fleets). */
   unitsPerDevice?: number;
+  /** XAI-guided weighting in the oracles' aggregation. */
+  xaiWeighting?: boolean;
 }
 
 export const defaultClusterOptions: ClusterOptions = {
@@ -239,6 +241,7 @@ export class Cluster {
           "--seal-window", String(options.sealWindowSeconds),
           "--strategy", options.strategy,
           "--max-update-norm", String(options.maxUpdateNorm),
+          ...(options.xaiWeighting ? ["--xai-weighting"] : []),
         ]);
       onStep(`starting ${options.oracles} oracle nodes and a fleet of ${options.devices} devices`);
       const oracles = oracleIndices.map((_, index) => startOracle(index));
