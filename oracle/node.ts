@@ -125,7 +125,7 @@ export class OracleNode {
     node.#server = server;
     holder.node = node;
     node.#timer = setInterval(() => void node.#tick(), TICK_MS);
-    log("started", { address, url, gatewayUrl, task: config.taskName, strategy: config.strategy });
+    log("started", { address, url, gatewayUrl, task: config.taskName, strategy: config.strategy, xaiWeighting: config.xaiWeighting });
     return node;
   }
 
