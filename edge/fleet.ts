@@ -11,6 +11,7 @@ import { connectRpc } from "../lib/chain/clients.ts";
 import { suiteContracts } from "../lib/chain/contracts.ts";
 import { readDeployment } from "../lib/chain/deployment.ts";
 import { deviceKey, devPrivateKey } from "../lib/chain/dev-accounts.ts";
+import { RoundStatus } from "../lib/chain/status.ts";
 import { mulberry32, permutation } from "../lib/data/dataset.ts";
 import { loadFederatedData } from "../lib/fl/data-source.ts";
 import { loadVerifiedModel } from "../lib/fl/model-store.ts";
@@ -94,7 +95,7 @@ async function retryPending(): Promise<void> {
   for (const item of [...pending]) {
     if (item.nextAt > now) continue;
     pending.splice(pending.indexOf(item), 1);
-    if ((await contracts.models.read.roundStatus([item.roundId])) !== 1) continue;
+    if ((await contracts.models.read.roundStatus([item.roundId])) !== RoundStatus.Open) continue;
     const response = await sendUpdate(item.oracle, item.body);
     emit("resend", { roundId: item.roundId, device: item.device, attempt: item.attempts + 1, ...response });
     if (isRetryable(response)) pending.push({ ...item, attempts: item.attempts + 1, nextAt: now + Math.min(8000, 500 * 2 ** item.attempts) });
@@ -111,7 +112,7 @@ while (!stopping) {
   try {
     const task = await contracts.models.read.task([taskId]);
     const roundId = task.liveRound;
-    if (roundId !== 0n && !handled.has(roundId) && (await contracts.models.read.roundStatus([roundId])) === 1) {
+    if (roundId !== 0n && !handled.has(roundId) && (await contracts.models.read.roundStatus([roundId])) === RoundStatus.Open) {
       handled.add(roundId);
       const round = await contracts.models.read.round([roundId]);
       const version = await contracts.models.read.version([round.baseVersion]);

@@ -1,10 +1,9 @@
 import type { Address, Hex } from "viem";
 import type { SuiteContracts } from "../lib/chain/contracts.ts";
+import { DeviceStatus, RoundStatus } from "../lib/chain/status.ts";
 import type { ContentStore } from "../lib/ipfs/store.ts";
 import type { CheckContext } from "./checks.ts";
 
-const OPEN = 1;
-const NONE = 0;
 
 /** Where the checks read from: the chain for devices, rounds and time; the oracle's own records for nonces. */
 export interface CheckSources {
@@ -28,14 +27,14 @@ export function chainCheckContext(sources: CheckSources): CheckContext {
     taskId: sources.taskId,
     deviceStatus: async (device) => {
       const record = await devices.read.device([device]);
-      if (record.status === NONE) return "none";
+      if (record.status === DeviceStatus.None) return "none";
       return (await devices.read.isActive([device])) ? "active" : "inactive";
     },
     round: async (roundId) => {
       const round = await models.read.round([roundId]);
-      if (round.status === NONE) return undefined;
+      if (round.status === RoundStatus.None) return undefined;
       const status = await models.read.roundStatus([roundId]);
-      return { taskId: round.taskId, baseVersion: round.baseVersion, deadline: round.deadline, open: status === OPEN };
+      return { taskId: round.taskId, baseVersion: round.baseVersion, deadline: round.deadline, open: status === RoundStatus.Open };
     },
     now: sources.now,
     isNonceUsed: sources.isNonceUsed,

@@ -5,6 +5,7 @@ import { getAddress, keccak256, toBytes, type Address, type Hex } from "viem";
 import { connectRpc, confirm, type ChainClients } from "../lib/chain/clients.ts";
 import { suiteContracts, type SuiteContracts } from "../lib/chain/contracts.ts";
 import { readDeployment, type Deployment } from "../lib/chain/deployment.ts";
+import { RoundStatus, VersionStatus } from "../lib/chain/status.ts";
 import { buildUpdateTree, type UpdateLeaf } from "../lib/chain/update-tree.ts";
 import type { FederatedData } from "../lib/data/dataset.ts";
 import { loadFederatedData } from "../lib/fl/data-source.ts";
@@ -27,7 +28,6 @@ import { permutationImportance } from "./xai/importance.ts";
 import { evenlySpacedRows, xaiReport } from "./xai/report.ts";
 import { applyXaiWeights } from "./xai/weighting.ts";
 
-const RoundStatus = { Open: 1, Committed: 2, Proposed: 3, Deployed: 4, Rejected: 5, Voided: 6, Expired: 7 } as const;
 const Reason = { accepted: 1, rejected: 2, outlier: 3 } as const;
 const SCORE = { accepted: 10, rejected: -40, outlier: -25 } as const;
 const TICK_MS = 250;
@@ -403,7 +403,7 @@ export class OracleNode {
       this.log("verify_failed", { roundId: roundId.toString(), error: error instanceof Error ? error.message : String(error) });
     }
     // The quorum may have been reached while this oracle was verifying; a late attestation would only revert.
-    if ((await this.contracts.models.read.version([round.proposedVersion])).status !== 1) {
+    if ((await this.contracts.models.read.version([round.proposedVersion])).status !== VersionStatus.Proposed) {
       this.log("already_decided", { roundId: roundId.toString(), versionId: round.proposedVersion.toString() });
       return;
     }

@@ -9,6 +9,7 @@ import { deploySuite } from "../chain/deploy.ts";
 import { writeDeployment, type Deployment } from "../chain/deployment.ts";
 import { devPrivateKey, devRoles } from "../chain/dev-accounts.ts";
 import { freePorts, startLocalNode, type LocalNode, type NodeKind } from "../chain/local-node.ts";
+import { RoundStatus, roundStatusName, verdictName, VersionStatus, type RoundStatusName } from "../chain/status.ts";
 import { seedConsortium, type OrganisationPlan, type SeedPlan, type SeedResult } from "../chain/seed.ts";
 import type { FederatedData } from "../data/dataset.ts";
 import { openContentStore, type ContentStore } from "../ipfs/store.ts";
@@ -22,9 +23,6 @@ import { policyMetricOf, validationMetric } from "./validation.ts";
 import { startChild, type ChildHandle } from "./processes.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const RoundStatus = { Open: 1, Committed: 2, Proposed: 3, Deployed: 4, Rejected: 5, Voided: 6, Expired: 7 } as const;
-export const roundStatusName = ["none", "open", "committed", "proposed", "deployed", "rejected", "voided", "expired"] as const;
-const verdictName = ["accepted", "threshold not met", "improvement too small", "too few participants"] as const;
 
 export interface ClusterOptions {
   devices: number;
@@ -78,7 +76,7 @@ export interface RoundProgress {
 
 export interface RoundSummary {
   roundId: bigint;
-  status: (typeof roundStatusName)[number];
+  status: RoundStatusName;
   participants: number;
   accepted: number;
   rejected: number;
@@ -318,7 +316,7 @@ export class Cluster {
       rejected: leaderView.rejected.length,
       rejectionReasons,
       metric: version ? fromScaled(version.metric) : undefined,
-      verdict: version ? (version.status === 2 ? "deployed" : verdictName[version.verdict] ?? "rejected") : roundStatusName[status]!,
+      verdict: version ? (version.status === VersionStatus.Validated ? "deployed" : verdictName[version.verdict] ?? "rejected") : roundStatusName[status]!,
       deployedVersion: await models.read.deployedVersion([this.taskId]),
       proposedCid: version?.cid,
       gasUsed,
