@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
+import { stopChildProcess } from "../process.ts";
 
 export type NodeKind = "hardhat" | "anvil";
 
@@ -87,14 +88,7 @@ export async function startLocalNode(kind: NodeKind, options: { port?: number; t
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   const rpcUrl = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = () => stopChildProcess(child, { graceMs: 3000 });
   try {
     await waitForRpc(rpcUrl, child, options.timeoutMs ?? 60_000, () => log);
   } catch (error) {

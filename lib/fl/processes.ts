@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
+import { stopChildProcess } from "../process.ts";
 
 export interface ChildHandle {
   name: string;
@@ -66,12 +67,6 @@ export function startChild(name: string, script: string, args: string[], onEvent
         };
       });
     },
-    async stop(signal = "SIGTERM") {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: (signal = "SIGTERM") => stopChildProcess(child, { signal }),
   };
 }

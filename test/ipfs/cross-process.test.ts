@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { openContentStore } from "../../lib/ipfs/store.ts";
+import { stopChildProcess } from "../../lib/process.ts";
 import { childFileText, childModelBytes } from "./fixtures/content.ts";
 
 interface ChildStore {
@@ -42,14 +43,6 @@ async function startChildStore(dataDir: string): Promise<{ child: ChildProcess; 
   return { child, info };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** A peer that claims every block and serves the wrong bytes for it. */
 async function startLyingGateway(): Promise<{ url: string; requests: string[]; server: Server }> {
@@ -82,7 +75,7 @@ describe("content store across processes (trustless gateway on loopback)", () =>
   });
 
   after(async () => {
-    await stopChild(child);
+    await stopChildProcess(child);
     await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
