@@ -94,16 +94,7 @@ function select(keys: Int32Array, lo: number, hi: number, rank: number): void {
     if (j < rank) left = j + 1;
     else right = j - 1;
   }
-  // Insertion sort of the small remainder.
-  for (let i = left + 1; i <= right; i++) {
-    const v = keys[i]!;
-    let j = i - 1;
-    while (j >= left && keys[j]! > v) {
-      keys[j + 1] = keys[j]!;
-      j--;
-    }
-    keys[j + 1] = v;
-  }
+  insertionSort(keys, left, right + 1);
 }
 
 const decodeBits = new Int32Array(1);
@@ -211,18 +202,23 @@ export function trimmedMeanRange(rows: readonly Int32Array[], trim: number, out:
   }
 }
 
+/** Insertion sort of keys[from, to), ascending: for the small ranges quickselect and sortRange leave. */
+function insertionSort(keys: Int32Array, from: number, to: number): void {
+  for (let i = from + 1; i < to; i++) {
+    const v = keys[i]!;
+    let j = i - 1;
+    while (j >= from && keys[j]! > v) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = v;
+  }
+}
+
 /** Sorts keys[from, to) ascending (integer order). */
 function sortRange(keys: Int32Array, from: number, to: number): void {
   if (to - from <= 24) {
-    for (let i = from + 1; i < to; i++) {
-      const v = keys[i]!;
-      let j = i - 1;
-      while (j >= from && keys[j]! > v) {
-        keys[j + 1] = keys[j]!;
-        j--;
-      }
-      keys[j + 1] = v;
-    }
+    insertionSort(keys, from, to);
     return;
   }
   keys.subarray(from, to).sort();
