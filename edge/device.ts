@@ -58,7 +58,9 @@ export interface SubmissionOutcome {
 export function localSplit(data: Dataset): { train: Dataset; validation: Dataset } {
   const cut = Math.max(1, Math.floor(data.rows * 0.9));
   const indices = Array.from({ length: data.rows }, (_, i) => i);
-  return { train: subset(data, indices.slice(0, cut)), validation: subset(data, indices.slice(cut).length > 0 ? indices.slice(cut) : indices.slice(0, 1)) };
+  const held = indices.slice(cut);
+  // A one-row partition has nothing to hold out; it validates on its only row.
+  return { train: subset(data, indices.slice(0, cut)), validation: subset(data, held.length > 0 ? held : indices.slice(0, 1)) };
 }
 
 function flipLabels(data: Dataset, kind: TaskKind): Dataset {

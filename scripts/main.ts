@@ -111,7 +111,7 @@ try {
   console.log(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   console.log(`look next: the deployment record ${join(options.dataDir, "deployment.json")}; oracle journals and IPFS blocks under ${join(options.dataDir, "run")};`);
   console.log("           the chain holds every version's lineage (ModelRegistry.versionsOfTask), attestations and reputation events.");
-  if (options.node && values.keep) {
+  if (values.keep) {
     console.log(`\nchain, oracles and devices stay up (chain at ${cluster.chain.rpcUrl}); Ctrl-C stops them.`);
   } else {
     await shutdown(0);
