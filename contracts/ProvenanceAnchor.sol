@@ -8,8 +8,8 @@ import {IDeviceRegistry} from "./interfaces/IDeviceRegistry.sol";
 /**
  * @title ProvenanceAnchor
  * @notice Anchors of telemetry windows. A fog gateway anchors the Merkle root of one device's window of
- * readings (with its time span, reading count and the IPFS CID of the window's data) in one transaction, so
- * on-chain cost grows with windows, not readings. A view verifies a reading's inclusion proof.
+ * readings (with its time span, reading count and the IPFS CID of the window's data) in one transaction, or
+ * many windows in one batch, so on-chain cost grows with windows, not readings. A view verifies a reading's inclusion proof.
  * @dev Only a 32-byte digest of the window header is stored (one slot); the full header is in the
  * WindowAnchored event. Verifying a reading takes the header back, checks it against the digest (so device,
  * gateway, time span and data CID are bound to the root) and then checks the proof against the header's root.
@@ -27,6 +27,11 @@ contract ProvenanceAnchor is ManagedByConsortium {
 
     error InvalidWindow();
     error DeviceNotActive(address deviceAccount);
+    error EmptyBatch();
+    error BatchTooLarge(uint256 size, uint256 maxSize);
+
+    /// @notice Most windows one `anchorWindows` call takes, so a batch always fits in a block.
+    uint256 public constant MAX_BATCH = 256;
 
     event WindowAnchored(
         uint256 indexed windowId,
@@ -54,26 +59,26 @@ contract ProvenanceAnchor is ManagedByConsortium {
      * @return windowId The window's id.
      */
     function anchorWindow(WindowHeader calldata header) external restricted returns (uint256 windowId) {
-        if (header.root == bytes32(0) || header.readingCount == 0 || header.startTime > header.endTime) {
-            revert InvalidWindow();
-        }
-        // The device's own status only: the gateway checks the organisation off-chain, and auditors check both from events.
-        if (devices.statusOf(header.deviceAccount) != IDeviceRegistry.DeviceStatus.Active) {
-            revert DeviceNotActive(header.deviceAccount);
-        }
-        address gateway = _msgSender();
         windowId = ++_windowCount;
-        _windows[windowId] = headerDigest(header, gateway);
-        emit WindowAnchored(
-            windowId,
-            header.deviceAccount,
-            gateway,
-            header.root,
-            header.startTime,
-            header.endTime,
-            header.readingCount,
-            header.dataCid
-        );
+        _anchor(windowId, header, _msgSender());
+    }
+
+    /**
+     * @notice Anchors up to MAX_BATCH windows in one transaction, with the caller as their gateway; their ids are
+     * consecutive. The whole batch reverts if one window is invalid or its device is not active.
+     * @param headers The windows' headers.
+     * @return firstWindowId The id of `headers[0]`; header i gets `firstWindowId + i`.
+     */
+    function anchorWindows(WindowHeader[] calldata headers) external restricted returns (uint256 firstWindowId) {
+        uint256 count = headers.length;
+        if (count == 0) revert EmptyBatch();
+        if (count > MAX_BATCH) revert BatchTooLarge(count, MAX_BATCH);
+        address gateway = _msgSender();
+        firstWindowId = _windowCount + 1;
+        for (uint256 i; i < count; ++i) {
+            _anchor(firstWindowId + i, headers[i], gateway);
+        }
+        _windowCount += count;
     }
 
     /**
@@ -118,6 +123,27 @@ contract ProvenanceAnchor is ManagedByConsortium {
                 header.root,
                 keccak256(bytes(header.dataCid))
             )
+        );
+    }
+
+    function _anchor(uint256 windowId, WindowHeader calldata header, address gateway) private {
+        if (header.root == bytes32(0) || header.readingCount == 0 || header.startTime > header.endTime) {
+            revert InvalidWindow();
+        }
+        // The device's own status only: the gateway checks the organisation off-chain, and auditors check both from events.
+        if (devices.statusOf(header.deviceAccount) != IDeviceRegistry.DeviceStatus.Active) {
+            revert DeviceNotActive(header.deviceAccount);
+        }
+        _windows[windowId] = headerDigest(header, gateway);
+        emit WindowAnchored(
+            windowId,
+            header.deviceAccount,
+            gateway,
+            header.root,
+            header.startTime,
+            header.endTime,
+            header.readingCount,
+            header.dataCid
         );
     }
 }

@@ -61,6 +61,7 @@ export const permissions: Record<ManagedContractName, Record<string, RoleName>> 
   },
   ProvenanceAnchor: {
     anchorWindow: "GATEWAY",
+    anchorWindows: "GATEWAY",
   },
   DataSharingLedger: {
     recordSharing: "MEMBER",

@@ -142,6 +142,11 @@ const scenarios: Record<ManagedContractName, Record<string, ScenarioFactory>> = 
       send: (c) => c.provenance.write.anchorWindow([{ deviceAccount: device0(f), startTime: 1n, endTime: 2n, readingCount: 10, root: keccak256(toBytes("r")), dataCid: "QmWindow" }]),
       event: "WindowAnchored",
     }),
+    anchorWindows: async (f) => ({
+      as: f.as(f.wallets.gateways[0]!),
+      send: (c) => c.provenance.write.anchorWindows([[{ deviceAccount: device0(f), startTime: 1n, endTime: 2n, readingCount: 10, root: keccak256(toBytes("r")), dataCid: "QmWindow" }]]),
+      event: "WindowAnchored",
+    }),
   },
   DataSharingLedger: {
     recordSharing: async (f) => ({ as: member(f), send: (c) => c.dataSharing.write.recordSharing([2, "QmDataset", stringToHex("failure-investigation", { size: 32 })]), event: "SharingRecorded" }),

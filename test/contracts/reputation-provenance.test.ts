@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { describe, it } from "node:test";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import type { Hex } from "viem";
+import { parseEventLogs, type Hex } from "viem";
 import { makeFixture } from "../helpers/fixture.ts";
 import { expectRevert } from "../helpers/revert.ts";
 import { openRound } from "../helpers/rounds.ts";
@@ -124,5 +124,32 @@ describe("ProvenanceAnchor", () => {
     await expectRevert(gateway.write.anchorWindow([{ ...other, root: `0x${"00".repeat(32)}` }]), "InvalidWindow");
     await expectRevert(gateway.write.anchorWindow([{ ...other, readingCount: 0 }]), "InvalidWindow");
     await expectRevert(gateway.write.anchorWindow([{ ...other, startTime: 5n, endTime: 4n }]), "InvalidWindow");
+  });
+
+  it("anchors a batch of windows under consecutive ids, each verifiable", async () => {
+    const { f, tree, header, gateway } = await anchored();
+    const batch = [0, 1, 2].map((i) => ({ ...header, deviceAccount: f.seed.devices[i]!.address, dataCid: `QmBatch${i}` }));
+    const receipt = await f.send(f.as(f.wallets.gateways[0]!).provenance.write.anchorWindows([batch]));
+    const events = parseEventLogs({ abi: f.as(f.wallets.auditor).provenance.abi, logs: receipt.logs, eventName: "WindowAnchored" });
+    expect(events.map((event) => event.args.windowId)).to.deep.equal([2n, 3n, 4n]);
+    expect(events.map((event) => event.args.deviceAccount)).to.deep.equal(batch.map((window) => window.deviceAccount));
+    const provenance = f.as(f.wallets.auditor).provenance;
+    expect(await provenance.read.windowCount()).to.equal(4n);
+    const proof = tree.getProof(3) as Hex[];
+    const leaf = tree.leafHash(tree.at(3)!) as Hex;
+    expect(await provenance.read.verifyReading([3n, batch[1]!, gateway, leaf, proof])).to.equal(true);
+    expect(await provenance.read.verifyReading([3n, batch[2]!, gateway, leaf, proof]), "another window's header").to.equal(false);
+  });
+
+  it("refuses an empty or oversized batch, and reverts a whole batch with one inactive device", async () => {
+    const { f, header } = await anchored();
+    const gateway = f.as(f.wallets.gateways[0]!).provenance;
+    await expectRevert(gateway.write.anchorWindows([[]]), "EmptyBatch");
+    const maxBatch = await gateway.read.MAX_BATCH();
+    await expectRevert(gateway.write.anchorWindows([Array.from({ length: Number(maxBatch) + 1 }, () => header)]), "BatchTooLarge", [maxBatch + 1n, maxBatch]);
+    const revoked = f.seed.devices[1]!.address;
+    await f.send(f.as(f.wallets.members[0]!).devices.write.revokeDevice([revoked]));
+    await expectRevert(gateway.write.anchorWindows([[header, { ...header, deviceAccount: revoked }]]), "DeviceNotActive", [revoked]);
+    expect(await gateway.read.windowCount(), "nothing of the reverted batch is anchored").to.equal(1n);
   });
 });
