@@ -20,8 +20,8 @@ import { strategyFor, type Aggregate, type ClientUpdate } from "./aggregation/st
 import { chainCheckContext } from "./check-context.ts";
 import { checkUpdate, type CheckContext, type CheckResult } from "./checks.ts";
 import { parseStrategy, type OracleConfig } from "./config.ts";
-import { HttpError, serveJson } from "./http.ts";
-import { OracleMetrics } from "./metrics.ts";
+import { HttpError, serveJson } from "../lib/http/json-server.ts";
+import { PrometheusMetrics } from "../lib/http/metrics.ts";
 import { OracleState, type AcceptedUpdate } from "./state.ts";
 import { xaiGuidedWeights } from "./xai/agreement.ts";
 import { permutationImportance } from "./xai/importance.ts";
@@ -44,7 +44,7 @@ type Log = (event: string, fields?: Record<string, unknown>) => void;
  *   they computed (a different hash is a dissent on chain).
  */
 export class OracleNode {
-  readonly metrics = new OracleMetrics();
+  readonly metrics = new PrometheusMetrics();
   #stopped = false;
   #ticking = false;
   #timer: NodeJS.Timeout | undefined;

@@ -1,7 +1,7 @@
 import type { Address } from "viem";
 import { envelopeToJson, parseEnvelope, type SignedUpdate } from "../lib/fl/envelope.ts";
 import type { RejectionReason } from "./checks.ts";
-import { Journal } from "./journal.ts";
+import { Journal } from "../lib/journal.ts";
 
 type JournalRecord =
   | { type: "accepted"; roundId: string; device: Address; envelope: unknown }

@@ -47,12 +47,15 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-function commandFor(kind: NodeKind, port: number): { command: string; args: string[] } {
+function commandFor(kind: NodeKind, port: number, statePath: string | undefined): { command: string; args: string[] } {
   if (kind === "anvil") {
     const packageRoot = dirname(require.resolve("@foundry-rs/anvil-linux-amd64/package.json"));
+    // --state loads the file when it exists and dumps to it on exit (and every second), so a restart keeps the chain.
+    const state = statePath === undefined ? [] : ["--state", statePath, "--state-interval", "1"];
     // Run the binary itself (not through npx) so the PID we hold is anvil's.
-    return { command: join(packageRoot, "bin", "anvil"), args: ["--host", "127.0.0.1", "--port", String(port), "--hardfork", "prague", "--silent"] };
+    return { command: join(packageRoot, "bin", "anvil"), args: ["--host", "127.0.0.1", "--port", String(port), "--hardfork", "prague", "--silent", ...state] };
   }
+  if (statePath !== undefined) throw new Error("only Anvil can keep its state across restarts (statePath)");
   const cli = join(dirname(require.resolve("hardhat/package.json")), "dist", "src", "cli.js");
   return { command: process.execPath, args: [cli, "node", "--hostname", "127.0.0.1", "--port", String(port)] };
 }
@@ -77,9 +80,9 @@ async function waitForRpc(rpcUrl: string, child: ChildProcess, timeoutMs: number
 }
 
 /** Starts a local EVM node (Hardhat's EDR or Anvil) on a free loopback port and waits until it answers. */
-export async function startLocalNode(kind: NodeKind, options: { port?: number; timeoutMs?: number } = {}): Promise<LocalNode> {
+export async function startLocalNode(kind: NodeKind, options: { port?: number; timeoutMs?: number; statePath?: string } = {}): Promise<LocalNode> {
   const port = options.port ?? (await freePort());
-  const { command, args } = commandFor(kind, port);
+  const { command, args } = commandFor(kind, port, options.statePath);
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   const keep = (chunk: Buffer) => {

@@ -116,6 +116,8 @@ export async function seedConsortium(
   addresses: ContractAddresses,
   participants: SeedParticipants,
   plan: SeedPlan = demoPlan,
+  /** Stores a document (organisation profile, device metadata) on IPFS; without it only the CIDs are computed. */
+  publish?: (bytes: Uint8Array) => Promise<string>,
 ): Promise<SeedResult> {
   const { publicClient } = clients;
   const { governance } = participants;
@@ -136,13 +138,13 @@ export async function seedConsortium(
   for (const [position, organisationPlan] of plan.organisations.entries()) {
     const admin = participants.organisationAdmins[position];
     if (!admin) throw new Error(`no admin account for organisation ${organisationPlan.name}`);
-    const profile = await kuboCidOf(new TextEncoder().encode(JSON.stringify({ name: organisationPlan.name })));
+    const profile = await documentCid(new TextEncoder().encode(JSON.stringify({ name: organisationPlan.name })), publish);
     await confirm(publicClient, await consortium.write.registerOrganisation([admin.account.address, organisationPlan.name, profile.toString()]));
     const organisationId = await consortium.read.organisationOf([admin.account.address]);
     result.organisations.push({ id: organisationId, name: organisationPlan.name, admin: admin.account.address });
 
     const memberDevices = getContract({ address: addresses.DeviceRegistry, abi: deviceRegistryAbi, client: { public: publicClient, wallet: admin } });
-    const metadataCid = (await kuboCidOf(new TextEncoder().encode(JSON.stringify(organisationPlan.metadata)))).toString();
+    const metadataCid = await documentCid(new TextEncoder().encode(JSON.stringify(organisationPlan.metadata)), publish);
     for (const assetLabel of organisationPlan.assetLabels) {
       await confirm(publicClient, await memberDevices.write.registerAsset([organisationId, labelToBytes32(assetLabel)]));
       const assetId = await memberDevices.read.assetCount();
@@ -171,4 +173,14 @@ export async function seedConsortium(
     result.tasks.push({ name: task.name, taskId, genesisVersion: await models.read.deployedVersion([taskId]), genesisCid: genesis.cid });
   }
   return result;
+}
+
+/** The document's CID; when a publisher is given, the document is stored and the stored CID must agree. */
+async function documentCid(bytes: Uint8Array, publish?: (bytes: Uint8Array) => Promise<string>): Promise<string> {
+  const cid = (await kuboCidOf(bytes)).toString();
+  if (publish) {
+    const stored = await publish(bytes);
+    if (stored !== cid) throw new Error(`the content store gave ${stored} for a document whose CID is ${cid}`);
+  }
+  return cid;
 }

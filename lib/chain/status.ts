@@ -11,3 +11,11 @@ export const VersionStatus = { None: 0, Proposed: 1, Validated: 2, Rejected: 3 }
 export const verdictName = ["accepted", "threshold not met", "improvement too small", "too few participants"] as const;
 
 export const DeviceStatus = { None: 0, Active: 1, Suspended: 2, Revoked: 3 } as const;
+export const deviceStatusNames = ["none", "active", "suspended", "revoked"] as const;
+export type DeviceStatusName = (typeof deviceStatusNames)[number];
+
+export function deviceStatusName(status: number): DeviceStatusName {
+  const name = deviceStatusNames[status];
+  if (name === undefined) throw new Error(`unknown device status ${status}`);
+  return name;
+}

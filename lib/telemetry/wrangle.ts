@@ -52,11 +52,11 @@ function parseTimestamp(cell: unknown, format: TimeFormat): number {
   return format === "epoch-s" ? value * 1000 : value;
 }
 
-/** A cell's number, or the flag that says why there is none. */
-function parseValue(cell: unknown): number | typeof ValueFlag.missing | typeof ValueFlag.invalid {
-  if (cell === null || cell === undefined || cell === "") return ValueFlag.missing;
-  const value = typeof cell === "number" ? cell : typeof cell === "string" ? Number(cell.trim()) : Number.NaN;
-  return Number.isFinite(value) ? value : ValueFlag.invalid;
+/** A cell's number; NaN when it is invalid; undefined when it is missing. */
+function parseValue(cell: unknown): number | undefined {
+  if (cell === null || cell === undefined || cell === "") return undefined;
+  const value = typeof cell === "number" ? cell : typeof cell === "string" && cell.trim() !== "" ? Number(cell.trim()) : Number.NaN;
+  return Number.isFinite(value) ? value : Number.NaN;
 }
 
 interface ChannelPlan {
@@ -133,9 +133,9 @@ export function wrangleWindow(window: Pick<SignedWindow, "channels" | "rows" | "
       const at = r * sensorCount + sensor;
       const parsed = parseValue(row[c + 1]);
       const convert = plan.conversions[c];
-      if (parsed === ValueFlag.missing) {
+      if (parsed === undefined) {
         flags[at] = ValueFlag.missing;
-      } else if (parsed === ValueFlag.invalid || !convert) {
+      } else if (Number.isNaN(parsed) || !convert) {
         flags[at] = ValueFlag.invalid;
       } else {
         const value = parsed * convert.scale + convert.offset;

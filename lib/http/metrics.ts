@@ -1,5 +1,5 @@
-/** Prometheus counters and gauges of one oracle node, rendered in the text exposition format. */
-export class OracleMetrics {
+/** Prometheus counters and gauges of one service (oracle, gateway, twin), rendered in the text exposition format. */
+export class PrometheusMetrics {
   readonly #counters = new Map<string, number>();
   readonly #gauges = new Map<string, number>();
 
