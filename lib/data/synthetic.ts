@@ -4,7 +4,7 @@
  * starts, how sharply it accelerates, typical lifetimes, sensor calibration offsets, number of units), which
  * makes the partitions non-IID in both features and labels. Labels are RUL capped at RUL_CAP.
  */
-import { concat, deriveSeed, gaussian, makeDataset, mulberry32, normaliseFederated, type Dataset, type FederatedData, type Random } from "./dataset.ts";
+import { concat, deriveSeed, gaussian, makeDataset, mulberry32, normaliseFederated, type Dataset, type FederatedData, type Normaliser, type Random } from "./dataset.ts";
 import { cappedRul, DEFAULT_WINDOWS, RUL_CAP, unitWindowFeatures, windowFeatureNames, type WindowOptions } from "./windows.ts";
 
 export interface SyntheticOptions {
@@ -34,7 +34,7 @@ interface SiteProfile {
   offsets: Float64Array;
 }
 
-interface SensorModel {
+export interface SensorModel {
   baseline: number;
   /** Change at failure, in noise units; 0 for sensors that do not respond to wear. */
   response: number;
@@ -63,7 +63,18 @@ function siteProfile(sensorCount: number, random: Random): SiteProfile {
   };
 }
 
-function simulateUnit(profile: SiteProfile, sensors: readonly SensorModel[], meanLifetime: number, windows: WindowOptions, random: Random): Dataset & { sensorNames: string[] } {
+/** One simulated unit's raw readings, before feature engineering. */
+export interface SyntheticUnit {
+  /** Row-major cycles × sensors, in the sensor models' order. */
+  readings: Float64Array;
+  /** 1..lifetime. */
+  cycleNumbers: Float64Array;
+  /** The unit fails after this cycle. */
+  lifetime: number;
+}
+
+/** Draws one unit's lifetime and readings from `random` (the draw order is part of the dataset's identity). */
+function simulateUnitReadings(profile: SiteProfile, sensors: readonly SensorModel[], meanLifetime: number, random: Random): SyntheticUnit {
   const sensorCount = sensors.length;
   const lifetime = Math.max(Math.round(profile.onsetLead) + 10, Math.round(meanLifetime * profile.lifetimeScale * (0.75 + 0.5 * random())));
   const cycleNumbers = Float64Array.from({ length: lifetime }, (_, t) => t + 1);
@@ -77,18 +88,36 @@ function simulateUnit(profile: SiteProfile, sensors: readonly SensorModel[], mea
       readings[t * sensorCount + s] = sensor.baseline + sensor.noise * (profile.offsets[s]! + sensor.response * damage + gaussian(random));
     }
   }
-  const sensorNames = sensors.map((_, s) => `sensor_${s + 1}`);
-  const allRows = Array.from({ length: lifetime }, (_, t) => t);
-  const features = unitWindowFeatures(readings, sensorCount, cycleNumbers, allRows, windows);
-  return { ...makeDataset(features, cappedRul(cycleNumbers, lifetime, RUL_CAP), windowFeatureNames(sensorNames, windows)), sensorNames };
+  return { readings, cycleNumbers, lifetime };
 }
 
-function stripExtra(dataset: Dataset): Dataset {
-  return { features: dataset.features, labels: dataset.labels, rows: dataset.rows, featureNames: dataset.featureNames };
+function unitDataset(unit: SyntheticUnit, sensorCount: number, windows: WindowOptions): Dataset {
+  const sensorNames = syntheticSensorNames(sensorCount);
+  const allRows = Array.from({ length: unit.lifetime }, (_, t) => t);
+  const features = unitWindowFeatures(unit.readings, sensorCount, unit.cycleNumbers, allRows, windows);
+  return makeDataset(features, cappedRul(unit.cycleNumbers, unit.lifetime, RUL_CAP), windowFeatureNames(sensorNames, windows));
 }
 
-/** Deterministic for a seed: the same options always give bit-identical data. */
-export function syntheticRunToFailure(options: SyntheticOptions): FederatedData {
+/** sensor_1..sensor_N: the generator's channel names. */
+export function syntheticSensorNames(sensorCount: number): string[] {
+  return Array.from({ length: sensorCount }, (_, s) => `sensor_${s + 1}`);
+}
+
+interface Generator {
+  sensorCount: number;
+  minUnits: number;
+  maxUnits: number;
+  validationUnits: number;
+  testUnits: number;
+  meanLifetime: number;
+  windows: WindowOptions;
+  seed: number;
+  sensors: SensorModel[];
+  profiles: SiteProfile[];
+}
+
+/** Validates the options and draws the parts every device shares: sensor models and one site profile per device. */
+function generator(options: SyntheticOptions): Generator {
   const devices = positiveInteger("devices", options.devices);
   const sensorCount = positiveInteger("sensors", options.sensors ?? 12, 2);
   const minUnits = positiveInteger("minUnits", options.minUnits ?? 4);
@@ -104,20 +133,41 @@ export function syntheticRunToFailure(options: SyntheticOptions): FederatedData 
   const sensors = sensorModels(sensorCount, mulberry32(deriveSeed(seed, 1)));
   const profileRandom = mulberry32(deriveSeed(seed, 2));
   const profiles = Array.from({ length: devices }, () => siteProfile(sensorCount, profileRandom));
+  return { sensorCount, minUnits, maxUnits, validationUnits, testUnits, meanLifetime, windows, seed, sensors, profiles };
+}
 
-  const deviceData = profiles.map((profile, d) => {
-    const random = mulberry32(deriveSeed(seed, 3, d));
-    const units = minUnits + Math.floor(random() * (maxUnits - minUnits + 1));
-    return stripExtra(concat(Array.from({ length: units }, () => simulateUnit(profile, sensors, meanLifetime, windows, random))));
-  });
+function deviceUnits(g: Generator, deviceIndex: number): SyntheticUnit[] {
+  const random = mulberry32(deriveSeed(g.seed, 3, deviceIndex));
+  const units = g.minUnits + Math.floor(random() * (g.maxUnits - g.minUnits + 1));
+  return Array.from({ length: units }, () => simulateUnitReadings(g.profiles[deviceIndex]!, g.sensors, g.meanLifetime, random));
+}
+
+/** The sensor models of a seed: the baseline, noise and wear response (in noise units) of each sensor. */
+export function syntheticSensorModels(options: { seed: number; sensors?: number }): readonly Readonly<SensorModel>[] {
+  const sensorCount = positiveInteger("sensors", options.sensors ?? 12, 2);
+  return sensorModels(sensorCount, mulberry32(deriveSeed(options.seed >>> 0, 1)));
+}
+
+/** The raw run-to-failure units of device `deviceIndex`, in time order: exactly the series its training partition is computed from. */
+export function syntheticDeviceUnits(options: SyntheticOptions, deviceIndex: number): SyntheticUnit[] {
+  const g = generator(options);
+  if (!Number.isInteger(deviceIndex) || deviceIndex < 0 || deviceIndex >= g.profiles.length) throw new Error(`device ${deviceIndex} is outside 0..${g.profiles.length - 1}`);
+  return deviceUnits(g, deviceIndex);
+}
+
+/** Like syntheticRunToFailure, and also returns the normaliser fitted on the device partitions (what live features need). */
+export function syntheticRunToFailureWithNormaliser(options: SyntheticOptions): FederatedData & { normaliser: Normaliser } {
+  const g = generator(options);
+  const toDataset = (units: SyntheticUnit[]) => concat(units.map((unit) => unitDataset(unit, g.sensorCount, g.windows)));
+  const deviceData = g.profiles.map((_, d) => toDataset(deviceUnits(g, d)));
   // Held-out units come from the same population of sites, so they measure how well the federation generalises.
   const heldOut = (count: number, stream: number) => {
-    const random = mulberry32(deriveSeed(seed, stream));
-    return stripExtra(concat(Array.from({ length: count }, () => simulateUnit(profiles[Math.floor(random() * devices)]!, sensors, meanLifetime, windows, random))));
+    const random = mulberry32(deriveSeed(g.seed, stream));
+    return toDataset(Array.from({ length: count }, () => simulateUnitReadings(g.profiles[Math.floor(random() * g.profiles.length)]!, g.sensors, g.meanLifetime, random)));
   };
-  const validation = heldOut(validationUnits, 4);
-  const test = heldOut(testUnits, 5);
-  const { normaliser: _normaliser, ...normalised } = normaliseFederated({
+  const validation = heldOut(g.validationUnits, 4);
+  const test = heldOut(g.testUnits, 5);
+  return normaliseFederated({
     kind: "regression",
     taskName: "cmapss-rul",
     featureNames: validation.featureNames,
@@ -125,5 +175,10 @@ export function syntheticRunToFailure(options: SyntheticOptions): FederatedData 
     validation,
     test,
   });
+}
+
+/** Deterministic for a seed: the same options always give bit-identical data. */
+export function syntheticRunToFailure(options: SyntheticOptions): FederatedData {
+  const { normaliser: _normaliser, ...normalised } = syntheticRunToFailureWithNormaliser(options);
   return normalised;
 }
