@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { Cluster, defaultClusterOptions, type RoundSummary } from "../lib/fl/cluster.ts";
+import type { TelemetryServices } from "../lib/fl/telemetry-services.ts";
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     seed: { type: "string" },
     keep: { type: "boolean", default: false },
     xai: { type: "boolean", default: false },
+    "no-telemetry": { type: "boolean", default: false },
+    "telemetry-rate": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -31,7 +34,8 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`npm start -- [--devices N=20] [--rounds R=5] [--dataset synthetic|cmapss|ai4i] [--data-dir DIR=../shared/data]
           [--strategy fedavg|median|trimmed_mean[:β]|krum[:f]|multi_krum[:f:m]|clipped_fedavg[:norm]|weighted[:a:b:c]]
-          [--byzantine FRACTION=0] [--xai] [--node hardhat|anvil] [--round-seconds 90] [--local-epochs 2] [--seed 7] [--keep]`);
+          [--byzantine FRACTION=0] [--xai] [--node hardhat|anvil] [--round-seconds 90] [--local-epochs 2] [--seed 7] [--keep]
+          [--telemetry-rate 20 (readings/s per device)] [--no-telemetry]`);
   process.exit(0);
 }
 
@@ -47,6 +51,7 @@ const parsed = z
     roundSeconds: z.coerce.number().int().min(10),
     localEpochs: z.coerce.number().int().min(1).max(50),
     seed: z.coerce.number().int(),
+    telemetryRate: z.coerce.number().positive().max(1000),
   })
   .safeParse({
     devices: values.devices ?? defaultClusterOptions.devices,
@@ -59,12 +64,13 @@ const parsed = z
     roundSeconds: values["round-seconds"] ?? defaultClusterOptions.roundSeconds,
     localEpochs: values["local-epochs"] ?? defaultClusterOptions.localEpochs,
     seed: values.seed ?? defaultClusterOptions.seed,
+    telemetryRate: values["telemetry-rate"] ?? 20,
   });
 if (!parsed.success) {
   console.error(`invalid options:\n${z.prettifyError(parsed.error)}\n(npm start -- --help)`);
   process.exit(2);
 }
-const options = { ...defaultClusterOptions, ...parsed.data, xaiWeighting: values.xai };
+const options = { ...defaultClusterOptions, ...parsed.data, xaiWeighting: values.xai, telemetry: !values["no-telemetry"] };
 
 let cluster: Cluster | undefined;
 let stopping = false;
@@ -108,9 +114,13 @@ try {
   })));
   const reasons = summaries.flatMap((s) => Object.entries(s.rejectionReasons));
   if (reasons.length > 0) console.log("rejections:", Object.fromEntries(reasons.reduce((m, [k, v]) => m.set(k, (m.get(k) ?? 0) + v), new Map<string, number>())));
+  if (cluster.telemetry) await printTelemetry(cluster.telemetry);
   console.log(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   console.log(`look next: the deployment record ${join(options.dataDir, "deployment.json")}; oracle journals and IPFS blocks under ${join(options.dataDir, "run")};`);
   console.log("           the chain holds every version's lineage (ModelRegistry.versionsOfTask), attestations and reputation events.");
+  if (cluster.telemetry) {
+    console.log(`           telemetry: gateways ${cluster.telemetry.gatewayUrls.join(", ")} (/health, /metrics); twins ${cluster.telemetry.twinUrl}/assets, live events at /events, API at /openapi.json (with --keep).`);
+  }
   if (values.keep) {
     console.log(`\nchain, oracles and devices stay up (chain at ${cluster.chain.rpcUrl}); Ctrl-C stops them.`);
   } else {
@@ -119,4 +129,30 @@ try {
 } catch (error) {
   console.error(`\nthe run failed: ${error instanceof Error ? error.message : String(error)}`);
   await shutdown(1);
+}
+
+async function printTelemetry(telemetry: TelemetryServices): Promise<void> {
+  const summary = await telemetry.summary();
+  const anchoredWindows = summary.gateways.reduce((sum, gateway) => sum + gateway.anchoredWindows, 0);
+  const anchoredReadings = summary.gateways.reduce((sum, gateway) => sum + gateway.readingsAnchored, 0);
+  console.log("\ntelemetry:");
+  console.table(summary.gateways.map((gateway, g) => ({
+    gateway: `gateway-${g}`,
+    "windows anchored": gateway.anchoredWindows,
+    "readings anchored": gateway.readingsAnchored,
+    "waiting": gateway.pendingWindows,
+    transactions: gateway.anchorTransactions,
+    gas: gateway.gasUsed,
+  })));
+  const rate = summary.seconds > 0 ? summary.readingsDelivered / summary.seconds : 0;
+  console.log(`${summary.readingsDelivered} readings delivered in ${summary.seconds.toFixed(0)} s (${rate.toFixed(0)} readings/s); ${anchoredWindows} windows (${anchoredReadings} readings) anchored so far${Object.keys(summary.refused).length > 0 ? `; refused: ${JSON.stringify(summary.refused)}` : ""}`);
+  console.log("\ndigital twins:");
+  console.table(summary.twins.map((twin) => ({
+    asset: twin.label,
+    "model in use": twin.model,
+    readings: twin.readings,
+    "predicted RUL": twin.lastRul ?? "—",
+    anomalies: twin.anomalies,
+    "maintenance due": twin.maintenanceDue ? "yes" : "",
+  })));
 }

@@ -10,7 +10,9 @@ import { writeDeployment, type Deployment } from "../chain/deployment.ts";
 import { devPrivateKey, devRoles } from "../chain/dev-accounts.ts";
 import { freePorts, startLocalNode, type LocalNode, type NodeKind } from "../chain/local-node.ts";
 import { RoundStatus, roundStatusName, verdictName, VersionStatus, type RoundStatusName } from "../chain/status.ts";
-import { seedConsortium, type OrganisationPlan, type SeedPlan, type SeedResult } from "../chain/seed.ts";
+import { seedConsortium, type OrganisationPlan, type SeedPlan, type SeedResult, type SensorBounds } from "../chain/seed.ts";
+import { syntheticSensorSchema } from "../data/telemetry.ts";
+import { TelemetryServices, telemetryPortCount } from "./telemetry-services.ts";
 import type { FederatedData } from "../data/dataset.ts";
 import { openContentStore, type ContentStore } from "../ipfs/store.ts";
 import { buildModel } from "../model/model.ts";
@@ -45,6 +47,10 @@ export interface ClusterOptions {
   unitsPerDevice?: number;
   /** XAI-guided weighting in the oracles' aggregation. */
   xaiWeighting?: boolean;
+  /** Fog gateways, a twin process and the fleet's telemetry beside the FL loop (synthetic data only; default on). */
+  telemetry?: boolean;
+  /** Telemetry readings per second per device. */
+  telemetryRate?: number;
 }
 
 export const defaultClusterOptions: ClusterOptions = {
@@ -91,12 +97,14 @@ export interface RoundSummary {
 }
 
 /** Spreads `count` devices over three organisations, one device per asset. */
-export function fleetPlan(count: number, tasks: SeedPlan["tasks"] = []): SeedPlan {
+export function fleetPlan(count: number, tasks: SeedPlan["tasks"] = [], sensors?: SensorBounds[]): SeedPlan {
   const kinds: OrganisationPlan[] = [
     { name: "Northwind Aero", metadata: { deviceType: "turbofan-ecu", sensors: [{ name: "T24", unit: "degR", min: 640, max: 645 }, { name: "T50", unit: "degR", min: 1380, max: 1440 }] }, assetLabels: [] },
     { name: "Delta Pumps", metadata: { deviceType: "pump-monitor", sensors: [{ name: "flow", unit: "m3/h", min: 20, max: 140 }, { name: "vibration", unit: "mm/s", min: 0, max: 7.1 }] }, assetLabels: [] },
     { name: "Helix Machining", metadata: { deviceType: "mill-controller", sensors: [{ name: "torque", unit: "Nm", min: 3.8, max: 76.6 }, { name: "tool_wear", unit: "min", min: 0, max: 253 }] }, assetLabels: [] },
   ];
+  // With telemetry, every device declares the sensors its simulated machine really has (and their bounds).
+  if (sensors) for (const kind of kinds) kind.metadata.sensors = sensors;
   const perOrganisation = [0, 0, 0];
   for (let i = 0; i < count; i++) perOrganisation[i % 3]!++;
   kinds.forEach((kind, k) => {
@@ -126,6 +134,8 @@ export class Cluster {
   readonly fleets: ChildHandle[];
   readonly startOracle: (index: number) => ChildHandle;
   readonly heartbeat: NodeJS.Timeout;
+  /** Gateways, twins and the telemetry uplink, when the run has them. */
+  readonly telemetry: TelemetryServices | undefined;
 
   private constructor(
     options: ClusterOptions,
@@ -142,6 +152,7 @@ export class Cluster {
     fleets: ChildHandle[],
     startOracle: (index: number) => ChildHandle,
     heartbeat: NodeJS.Timeout,
+    telemetry: TelemetryServices | undefined,
   ) {
     this.options = options;
     this.chain = chain;
@@ -157,6 +168,7 @@ export class Cluster {
     this.fleets = fleets;
     this.startOracle = startOracle;
     this.heartbeat = heartbeat;
+    this.telemetry = telemetry;
   }
 
   static async start(options: ClusterOptions, onStep: (step: string) => void = () => {}): Promise<Cluster> {
@@ -177,6 +189,15 @@ export class Cluster {
       const oracleIndices = devRoles.oracles.slice(0, options.oracles);
       if (oracleIndices.length < options.oracles) throw new Error(`at most ${devRoles.oracles.length} oracles`);
 
+      // Large fleets get a process per spare core; on 2 cores the oracles need the second one (measured: no gain).
+      const shards = options.devices >= 200 ? Math.max(1, Math.min(4, availableParallelism() - 2)) : 1;
+      const telemetry = (options.telemetry ?? true) && options.dataset === "synthetic";
+      const picked = await freePorts(1 + shards + 2 * options.oracles + (telemetry ? telemetryPortCount(2) : 0));
+      const ports = { main: picked[0]!, fleets: picked.slice(1, 1 + shards), oracleGateways: picked.slice(1 + shards, 1 + shards + options.oracles), oracleApis: picked.slice(1 + shards + options.oracles, 1 + shards + 2 * options.oracles), telemetry: picked.slice(1 + shards + 2 * options.oracles) };
+      const gateway = (port: number) => `http://127.0.0.1:${port}`;
+      const allGateways = [ports.main, ...ports.fleets, ...ports.oracleGateways].map(gateway);
+      const peersOf = (port: number) => allGateways.filter((url) => url !== gateway(port));
+      const { store } = await openContentStore({ dataDir: join(runDir, "main"), peers: peersOf(ports.main), gatewayPort: ports.main });
       onStep(`seeding a consortium of 3 organisations and ${options.devices} devices`);
       const seeded = await seedConsortium(clients, deployment.addresses, {
         governance: wallet(devRoles.governance),
@@ -184,18 +205,9 @@ export class Cluster {
         oracles: oracleIndices.map((i) => wallet(i).account.address),
         gateways: devRoles.gateways.map((i) => wallet(i).account.address),
         auditors: [wallet(devRoles.auditor).account.address],
-      }, fleetPlan(options.devices));
+      }, fleetPlan(options.devices, [], telemetry ? syntheticSensorSchema({ seed: options.seed }) : undefined), (bytes) => store.addFile(bytes));
 
       onStep("preparing data and the genesis model");
-      // Large fleets get a process per spare core; on 2 cores the oracles need the second one (measured: no gain).
-      const shards = options.devices >= 200 ? Math.max(1, Math.min(4, availableParallelism() - 2)) : 1;
-      const picked = await freePorts(1 + shards + 2 * options.oracles);
-      const ports = { main: picked[0]!, fleets: picked.slice(1, 1 + shards), oracleGateways: picked.slice(1 + shards, 1 + shards + options.oracles), oracleApis: picked.slice(1 + shards + options.oracles) };
-      const gateway = (port: number) => `http://127.0.0.1:${port}`;
-      const allGateways = [ports.main, ...ports.fleets, ...ports.oracleGateways].map(gateway);
-      const peersOf = (port: number) => allGateways.filter((url) => url !== gateway(port));
-      const { store } = await openContentStore({ dataDir: join(runDir, "main"), peers: peersOf(ports.main), gatewayPort: ports.main });
-
       const data = await loadFederatedData({ dataset: options.dataset, devices: options.devices, seed: options.seed, dataDir: options.datasetDir, unitsPerDevice: options.unitsPerDevice });
       const tf = await initTf();
       const genesisModel = buildModel(tf, defaultSpec(data), options.seed);
@@ -264,8 +276,29 @@ export class Cluster {
       // Dev chains mine only on transactions, and stamp quick successive blocks ahead of the wall clock. A block a
       // second keeps chain time moving at one second per second, as on a real chain, so deadlines come when due.
       const heartbeat = setInterval(() => void clients.publicClient.request({ method: "evm_mine" } as never).catch(() => undefined), 1000);
+      let telemetryServices: TelemetryServices | undefined;
+      if (telemetry) {
+        onStep("starting 2 fog gateways, the digital twins and the fleet's telemetry");
+        telemetryServices = await TelemetryServices.start({
+          rpcUrl: chain.rpcUrl,
+          deploymentPath,
+          runDir,
+          devices: options.devices,
+          seed: options.seed,
+          ...(options.unitsPerDevice ? { unitsPerDevice: options.unitsPerDevice } : {}),
+          taskName,
+          ipfsPeers: allGateways,
+          ports: ports.telemetry,
+          gateways: 2,
+          rate: options.telemetryRate ?? 20,
+        }).catch(async (error: unknown) => {
+          clearInterval(heartbeat);
+          await Promise.all([...fleets.map((fleet) => fleet.stop()), ...oracles.map((oracle) => oracle.stop())]);
+          throw error;
+        });
+      }
       onStep(`ready: genesis ${regression ? "RMSE" : "log-loss"} ${genesisMetric.toFixed(3)}, model ${genesis.cid}`);
-      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleets, startOracle, heartbeat);
+      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleets, startOracle, heartbeat, telemetryServices);
     } catch (error) {
       await chain.stop();
       throw error;
@@ -337,6 +370,7 @@ export class Cluster {
 
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
+    await this.telemetry?.stop();
     await Promise.all([...this.fleets.map((fleet) => fleet.stop()), ...this.oracles.map((oracle) => oracle.stop())]);
     await this.store.close();
     await this.chain.stop();
