@@ -22,6 +22,7 @@ for (const devices of sizes) {
     unitsPerDevice: 1,
     localEpochs: 1,
     roundSeconds: 900,
+    telemetry: false,
     sealWindowSeconds: 30,
     dataDir: mkdtempSync(join(tmpdir(), `twinledger-bench-round-${devices}-`)),
   }, (step) => console.log(`  ${step}`));

@@ -114,7 +114,11 @@ try {
   })));
   const reasons = summaries.flatMap((s) => Object.entries(s.rejectionReasons));
   if (reasons.length > 0) console.log("rejections:", Object.fromEntries(reasons.reduce((m, [k, v]) => m.set(k, (m.get(k) ?? 0) + v), new Map<string, number>())));
-  if (cluster.telemetry) await printTelemetry(cluster.telemetry);
+  if (cluster.telemetry) {
+    const deployed = summaries.at(-1)?.deployedVersion;
+    if (deployed !== undefined) await cluster.telemetry.waitForTwinModel(deployed);
+    await printTelemetry(cluster.telemetry);
+  }
   console.log(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   console.log(`look next: the deployment record ${join(options.dataDir, "deployment.json")}; oracle journals and IPFS blocks under ${join(options.dataDir, "run")};`);
   console.log("           the chain holds every version's lineage (ModelRegistry.versionsOfTask), attestations and reputation events.");
@@ -152,7 +156,9 @@ async function printTelemetry(telemetry: TelemetryServices): Promise<void> {
     "model in use": twin.model,
     readings: twin.readings,
     "predicted RUL": twin.lastRul ?? "—",
-    anomalies: twin.anomalies,
+    "out of bounds": twin.anomalies.bounds ?? 0,
+    residual: twin.anomalies.residual ?? 0,
+    drift: twin.anomalies.drift ?? 0,
     "maintenance due": twin.maintenanceDue ? "yes" : "",
   })));
 }

@@ -21,12 +21,12 @@ const SENSOR_UNITS = ["K", "psia", "rpm"] as const;
 /**
  * Bounds in noise units around a sensor's baseline. The healthy side leaves room for site calibration offsets
  * (σ 0.8) plus reading noise (σ 1): ±5 is ~3.9σ of their sum. On the side a responsive sensor moves under wear
- * the bound sits closer, at 1 + 0.6·|response| (at least 4), so a unit near failure (damage → 1, shift = response)
+ * the bound sits closer, at 1 + 0.75·|response| (at least 4), so a unit near failure (damage → 1, shift = response)
  * crosses it while healthy readings stay inside.
  */
 const HEALTHY_MARGIN = 5;
 function wearMargin(response: number): number {
-  return Math.max(4, 1 + 0.6 * Math.abs(response));
+  return Math.max(4, 1 + 0.75 * Math.abs(response));
 }
 
 /** Rounds outward to 3 decimals, so the metadata JSON stays short and the bounds never shrink. */

@@ -120,6 +120,12 @@ export class TelemetryServices {
     await Promise.all([this.twin.stop(), ...this.gateways.map((gateway) => gateway.stop())]);
   }
 
+  /** Waits (bounded) until the twins predict with `versionId`; they pick each deployment up from the chain by themselves. */
+  async waitForTwinModel(versionId: bigint, timeoutMs = 20_000): Promise<boolean> {
+    const switched = (event: Record<string, unknown>) => event.event === "model-switched" && String((event.to as { versionId?: unknown } | undefined)?.versionId) === versionId.toString();
+    return this.twin.waitFor(switched, timeoutMs).then(() => true, () => false);
+  }
+
   async summary(): Promise<TelemetrySummary> {
     const gateways = await Promise.all(
       this.gateways.map(async (gateway, g) => {
@@ -161,7 +167,7 @@ function twinRow(state: TwinStateView) {
     model: state.model ? `v${state.model.versionId}` : "none yet",
     lastRul: state.health.predictedRul === null ? null : Math.round(state.health.predictedRul * 10) / 10,
     readings: state.readingsApplied,
-    anomalies: Object.values(state.health.anomalyCounts).reduce((sum, count) => sum + count, 0),
+    anomalies: state.health.anomalyCounts,
     maintenanceDue: state.health.maintenanceDue,
   };
 }

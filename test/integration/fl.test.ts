@@ -72,4 +72,18 @@ describe("federated learning, end to end", { timeout: 300_000 }, () => {
     expect(report.permutationImportance).to.have.length(report.featureNames.length);
     expect(report.gradientTimesInput).to.have.length(report.featureNames.length);
   });
+
+  it("streams the fleet's telemetry through the gateways to anchors, and the twins predict with the deployed version", async () => {
+    const telemetry = cluster.telemetry!;
+    expect(await telemetry.waitForTwinModel(3n), "the twins switch to the version deployed in round 2").to.equal(true);
+    const summary = await telemetry.summary();
+    const anchored = summary.gateways.reduce((sum, gateway) => sum + gateway.anchoredWindows, 0);
+    expect(anchored, "windows anchored on chain").to.be.greaterThan(0);
+    expect(summary.gateways.every((gateway) => gateway.anchorTransactions < gateway.anchoredWindows), "windows are anchored in batches").to.equal(true);
+    expect(summary.refused).to.deep.equal({});
+    expect(summary.twins).to.have.length(6);
+    const withPredictions = summary.twins.filter((twin) => twin.lastRul !== null);
+    expect(withPredictions.length, "twins predict remaining life").to.be.greaterThan(0);
+    expect(withPredictions.every((twin) => twin.model === "v3")).to.equal(true);
+  });
 });

@@ -10,7 +10,7 @@ describe("XAI-guided weighting in the oracles", { timeout: 300_000 }, () => {
   after(async () => cluster?.stop());
 
   it("lets independent oracles agree on the XAI-weighted aggregate, and deploys it", async () => {
-    cluster = await Cluster.start({ ...defaultClusterOptions, devices: 4, byzantine: 0.25, attack: "label_flip", xaiWeighting: true, roundSeconds: 60, dataDir: mkdtempSync(join(tmpdir(), "twinledger-xai-")) });
+    cluster = await Cluster.start({ ...defaultClusterOptions, devices: 4, byzantine: 0.25, attack: "label_flip", xaiWeighting: true, roundSeconds: 60, telemetry: false, dataDir: mkdtempSync(join(tmpdir(), "twinledger-xai-")) });
     const summary = await cluster.runRound();
     expect(summary.status).to.equal("deployed");
     expect(summary.participants).to.equal(4);
