@@ -3,31 +3,12 @@
  * with static operating bounds (the metadata JSON whose CIDv0 digest is on chain, read from IPFS). The twin takes
  * bounds from here, never from a window document, which a gateway writes.
  */
-import { z } from "zod";
 import type { Address, Hex } from "viem";
 import { metadataCidOf } from "../lib/chain/metadata-digest.ts";
 import type { DeviceMetadata } from "../lib/chain/seed.ts";
+import { parseDeviceMetadata } from "../lib/chain/device-metadata.ts";
 
-const deviceMetadataSchema = z.object({
-  deviceType: z.string().min(1),
-  sensors: z
-    .array(z.object({ name: z.string().min(1), unit: z.string(), min: z.number(), max: z.number() }).refine((s) => s.min <= s.max, { message: "min must not exceed max" }))
-    .min(1)
-    .refine((sensors) => new Set(sensors.map((s) => s.name)).size === sensors.length, { message: "sensor names must be unique" }),
-}) satisfies z.ZodType<DeviceMetadata>;
-
-/** Parses and validates a device metadata document (the JSON its on-chain digest names). */
-export function parseDeviceMetadata(bytes: Uint8Array): DeviceMetadata {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (error) {
-    throw new Error(`device metadata is not JSON: ${(error as Error).message}`);
-  }
-  const parsed = deviceMetadataSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`device metadata is malformed: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
-}
+export { parseDeviceMetadata };
 
 /** The on-chain record the directory needs (a subset of DeviceRegistry.device). */
 export interface DeviceRecord {

@@ -5,10 +5,10 @@
  * poll, without re-reading every device on every window.
  */
 import { parseEventLogs, type Address } from "viem";
-import { z } from "zod";
 import { consortiumRegistryAbi, deviceRegistryAbi } from "../../lib/chain/abis.generated.ts";
 import type { ChainClients } from "../../lib/chain/clients.ts";
 import type { ContractAddresses } from "../../lib/chain/deployment.ts";
+import { parseDeviceMetadata } from "../../lib/chain/device-metadata.ts";
 import { metadataCidOf } from "../../lib/chain/metadata-digest.ts";
 import type { SensorBounds } from "../../lib/chain/seed.ts";
 import { DeviceStatus, deviceStatusName } from "../../lib/chain/status.ts";
@@ -24,11 +24,6 @@ export interface DeviceEntry {
   /** The operating schema from the device's metadata document (empty when the device is not registered). */
   sensors: SensorBounds[];
 }
-
-const metadataSchema = z.object({
-  deviceType: z.string(),
-  sensors: z.array(z.object({ name: z.string(), unit: z.string(), min: z.number(), max: z.number() })).min(1),
-});
 
 export interface DeviceDirectoryOptions {
   clients: ChainClients;
@@ -101,11 +96,7 @@ export class DeviceDirectory {
     let schema = this.#schemas.get(digest);
     if (!schema) {
       const cid = metadataCidOf(digest);
-      schema = this.#options.store.cat(cid, undefined, { timeoutMs: 10_000 }).then((bytes) => {
-        const parsed = metadataSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
-        if (!parsed.success) throw new Error(`device metadata ${cid} is malformed: ${z.prettifyError(parsed.error)}`);
-        return parsed.data.sensors;
-      });
+      schema = this.#options.store.cat(cid, undefined, { timeoutMs: 10_000 }).then((bytes) => parseDeviceMetadata(bytes).sensors);
       schema.catch(() => this.#schemas.delete(digest));
       this.#schemas.set(digest, schema);
     }
