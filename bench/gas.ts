@@ -65,7 +65,7 @@ await connection.networkHelpers.time.increase(11n * HOUR);
 gas.openRound = Number((await f.send(oracle.models.write.openRound([f.taskId, 1n, (await latestTimestamp(f)) + HOUR]))).gasUsed);
 const roundId = await oracle.models.read.roundCount();
 const tree = buildUpdateTree(benchDevices.map((device, i) => ({ device: device.address, contentHash: keccak256(toBytes(`u${i}`)), cid: `QmBenchUpdate${i}`, sampleCount: 100n + BigInt(i), nonce: 1n })));
-await record("commitUpdates_1000", oracle.updates.write.commitUpdates([roundId, tree.root as Hex, DEVICES]));
+await record("commitUpdates_1000", oracle.updates.write.commitUpdates([roundId, tree.root as Hex, DEVICES, "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG"]));
 await record("proposeModel", oracle.models.write.proposeModel([roundId, { cid: "QmBenchModelCidv0xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", weightsHash: weightsHashA, metric: 15_000_000n, participantsRoot: tree.root as Hex, xaiReportCid: "QmBenchXaiReportxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" }]));
 const versionId = await oracle.models.read.versionCount();
 await record("attestAndDeploy", f.as(f.wallets.oracles[1]!).models.write.attest([versionId, weightsHashA]));

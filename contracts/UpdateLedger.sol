@@ -56,7 +56,7 @@ contract UpdateLedger is ManagedByConsortium, EIP712 {
     /// @dev The challenged device was registered and not shown inactive at commitment.
     error DeviceWasEligible(address deviceAccount);
 
-    event UpdatesCommitted(uint64 indexed roundId, address indexed oracle, bytes32 participantsRoot, uint32 count);
+    event UpdatesCommitted(uint64 indexed roundId, address indexed oracle, bytes32 participantsRoot, uint32 count, string updatesCid);
     event UpdateSubmitted(
         uint64 indexed roundId,
         address indexed deviceAccount,
@@ -87,14 +87,17 @@ contract UpdateLedger is ManagedByConsortium, EIP712 {
 
     /**
      * @notice Seals a round's participation with the Merkle root of the updates the oracle accepted.
+     * @dev `updatesCid` is only emitted, not stored: it names the document of the signed updates, so anyone can
+     * recompute the root and check each device's signature without trusting the oracle.
      * @param roundId An open round without submissions.
      * @param participantsRoot The StandardMerkleTree root of the accepted updates.
      * @param count How many updates (leaves) the tree holds.
+     * @param updatesCid The IPFS CID of the accepted updates as the devices signed them.
      */
-    function commitUpdates(uint64 roundId, bytes32 participantsRoot, uint32 count) external restricted {
-        if (participantsRoot == bytes32(0) || count == 0) revert EmptyCommitment();
+    function commitUpdates(uint64 roundId, bytes32 participantsRoot, uint32 count, string calldata updatesCid) external restricted {
+        if (participantsRoot == bytes32(0) || count == 0 || bytes(updatesCid).length == 0) revert EmptyCommitment();
         models.recordCommitment(roundId, participantsRoot, count);
-        emit UpdatesCommitted(roundId, _msgSender(), participantsRoot, count);
+        emit UpdatesCommitted(roundId, _msgSender(), participantsRoot, count, updatesCid);
     }
 
     /**

@@ -11,6 +11,7 @@ import type { FederatedData } from "../lib/data/dataset.ts";
 import { loadFederatedData } from "../lib/fl/data-source.ts";
 import { envelopeToJson, fromScaled, toScaled } from "../lib/fl/envelope.ts";
 import { loadVerifiedModel, publishModel } from "../lib/fl/model-store.ts";
+import { encodeSealedUpdates } from "../lib/fl/sealed-updates.ts";
 import { validationMetric } from "../lib/fl/validation.ts";
 import { openContentStore, type ContentStore } from "../lib/ipfs/store.ts";
 import { setFlatWeights } from "../lib/model/model.ts";
@@ -309,10 +310,12 @@ export class OracleNode {
       sealed = this.state.sealed(roundId)!;
     }
     const tree = buildUpdateTree(sealed.map(leafOf));
-    const receipt = await confirm(this.clients.publicClient, await this.contracts.updates.write.commitUpdates([roundId, tree.root as Hex, sealed.length]));
+    // Deterministic bytes, so a restarted leader stores (and names) the same document.
+    const updatesCid = await this.store.addFile(encodeSealedUpdates({ taskId: this.taskId, roundId, updates: sealed.map((update) => update.envelope) }));
+    const receipt = await confirm(this.clients.publicClient, await this.contracts.updates.write.commitUpdates([roundId, tree.root as Hex, sealed.length, updatesCid]));
     this.metrics.increment("twinledger_oracle_chain_transactions_total", { kind: "commit" });
     this.metrics.increment("twinledger_oracle_gas_used_total", {}, Number(receipt.gasUsed));
-    this.log("sealed", { roundId: roundId.toString(), updates: sealed.length, root: tree.root });
+    this.log("sealed", { roundId: roundId.toString(), updates: sealed.length, root: tree.root, updatesCid });
   }
 
   /** Aggregates the sealed updates of a round exactly as every oracle must: tree order, the task's strategy. */

@@ -73,7 +73,10 @@ export class Anchorer {
     while (this.#running) {
       let worked = false;
       try {
-        worked = (await this.#storeDocuments()) || (await this.#anchorReady());
+        // Both steps every turn: under sustained intake there are always documents to store, and batches must still go out.
+        const stored = await this.#storeDocuments();
+        const anchored = await this.#anchorReady();
+        worked = stored || anchored;
         this.#backoffMs = 0;
       } catch (error) {
         const stage = (error as { stage?: "ipfs" | "chain" }).stage ?? "chain";

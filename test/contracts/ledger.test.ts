@@ -194,11 +194,12 @@ describe("UpdateLedger: Merkle commitments", () => {
     const f = await networkHelpers.loadFixture(deployAndSeed);
     const oracle = f.as(f.wallets.oracles[0]!).updates;
     const roundId = await openRound(f);
-    await expectRevert(oracle.write.commitUpdates([roundId, weightsHashA, 0]), "EmptyCommitment");
-    await expectRevert(oracle.write.commitUpdates([roundId, `0x${"00".repeat(32)}`, 3]), "EmptyCommitment");
+    await expectRevert(oracle.write.commitUpdates([roundId, weightsHashA, 0, "QmSealedUpdates"]), "EmptyCommitment");
+    await expectRevert(oracle.write.commitUpdates([roundId, `0x${"00".repeat(32)}`, 3, "QmSealedUpdates"]), "EmptyCommitment");
+    await expectRevert(oracle.write.commitUpdates([roundId, weightsHashA, 3, ""]), "EmptyCommitment");
     const { update, signature } = await signedUpdate(f, roundId, 0);
     await f.send(oracle.write.submitUpdate([update, signature]));
-    await expectRevert(oracle.write.commitUpdates([roundId, weightsHashA, 3]), "InvalidRoundStatus", [roundId, RoundStatus.Open]);
-    await expectRevert(oracle.write.commitUpdates([999n, weightsHashA, 3]), "UnknownRound", [999n]);
+    await expectRevert(oracle.write.commitUpdates([roundId, weightsHashA, 3, "QmSealedUpdates"]), "InvalidRoundStatus", [roundId, RoundStatus.Open]);
+    await expectRevert(oracle.write.commitUpdates([999n, weightsHashA, 3, "QmSealedUpdates"]), "UnknownRound", [999n]);
   });
 });

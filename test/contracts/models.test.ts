@@ -147,7 +147,7 @@ describe("ModelRegistry: tasks, rounds and validation", () => {
     const late = await openRound(f, 60n);
     const deadline = (await oracle.models.read.round([late])).deadline;
     await networkHelpers.time.increaseTo(deadline + 1n);
-    await expectRevert(oracle.updates.write.commitUpdates([late, weightsHashA, 2]), "RoundExpired", [late, deadline]);
+    await expectRevert(oracle.updates.write.commitUpdates([late, weightsHashA, 2, "QmSealedUpdates"]), "RoundExpired", [late, deadline]);
     expect(await oracle.models.read.roundStatus([late])).to.equal(RoundStatus.Expired);
 
     const proposedLate = await proposedRound(f, 15_000_000n);
@@ -192,7 +192,7 @@ describe("ModelRegistry: tasks, rounds and validation", () => {
     await propose(f, roundId, 15_000_000n);
     await expectRevert(propose(f, roundId, 15_000_000n), "InvalidRoundStatus");
     await expectRevert(oracle.models.write.attest([999n, weightsHashA]), "VersionNotProposed");
-    await expectRevert(oracle.updates.write.commitUpdates([roundId, weightsHashA, 2]), "InvalidRoundStatus");
+    await expectRevert(oracle.updates.write.commitUpdates([roundId, weightsHashA, 2, "QmSealedUpdates"]), "InvalidRoundStatus");
   });
 
   it("deploys immediately on proposal when the quorum is one", async () => {

@@ -111,7 +111,7 @@ const scenarios: Record<ManagedContractName, Record<string, ScenarioFactory>> = 
   UpdateLedger: {
     commitUpdates: async (f) => {
       const roundId = await openRound(f);
-      return { as: oracle(f), send: (c) => c.updates.write.commitUpdates([roundId, keccak256(toBytes("root")), 3]), event: "UpdatesCommitted" };
+      return { as: oracle(f), send: (c) => c.updates.write.commitUpdates([roundId, keccak256(toBytes("root")), 3, "QmSealedUpdates"]), event: "UpdatesCommitted" };
     },
     submitUpdate: async (f) => {
       const roundId = await openRound(f);

@@ -31,7 +31,7 @@ export function updateLeaves(fixture: Fixture, count: number, salt = "u"): Updat
 export async function commit(fixture: Fixture, roundId: bigint, leaves: UpdateLeaf[]) {
   const tree = buildUpdateTree(leaves);
   const oracle = fixture.as(fixture.wallets.oracles[0]!);
-  await fixture.send(oracle.updates.write.commitUpdates([roundId, tree.root as Hex, leaves.length]));
+  await fixture.send(oracle.updates.write.commitUpdates([roundId, tree.root as Hex, leaves.length, "QmSealedUpdates"]));
   return tree;
 }
 

@@ -41,7 +41,7 @@ for (const kind of ["hardhat", "anvil"] as const satisfies readonly NodeKind[]) 
       await confirm(publicClient, await models.write.openRound([task.taskId, task.genesisVersion, now + 3600n]));
       const roundId = await models.read.roundCount();
       const tree = buildUpdateTree(seeded.devices.slice(0, 4).map((d, i) => ({ device: d.address, contentHash: stringToHex(`update-${i}`, { size: 32 }), cid: `QmUpdate${i}`, sampleCount: 100n, nonce: BigInt(i) })));
-      await confirm(publicClient, await ledger.write.commitUpdates([roundId, tree.root as Hex, 4]));
+      await confirm(publicClient, await ledger.write.commitUpdates([roundId, tree.root as Hex, 4, "QmSealedUpdates"]));
       const weightsHash = stringToHex("aggregate", { size: 32 });
       await confirm(publicClient, await models.write.proposeModel([roundId, { cid: "QmAggregate", weightsHash, metric: 25_000_000n, participantsRoot: tree.root as Hex, xaiReportCid: "QmXai" }]));
       const versionId = await models.read.versionCount();

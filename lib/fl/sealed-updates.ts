@@ -1,0 +1,43 @@
+/**
+ * The document of a round's accepted updates, as the devices signed them, in the order of the committed tree.
+ * The leader stores it on IPFS and names its CID in the commitment (UpdateLedger.UpdatesCommitted), so an auditor
+ * can recompute the participants root and check every device's signature from public evidence alone.
+ */
+import type { Hex } from "viem";
+import { z } from "zod";
+import { envelopeToJson, signedUpdateSchema, type SignedUpdate } from "./envelope.ts";
+
+export const SEALED_UPDATES_FORMAT = "twinledger.sealed-updates/1";
+
+const sealedUpdatesSchema = z.object({
+  format: z.literal(SEALED_UPDATES_FORMAT),
+  taskId: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+  roundId: z.string().regex(/^\d+$/),
+  updates: z.array(signedUpdateSchema).min(1),
+});
+
+export interface SealedUpdates {
+  taskId: Hex;
+  roundId: bigint;
+  /** In the committed tree's order (by device address). */
+  updates: SignedUpdate[];
+}
+
+export function encodeSealedUpdates(sealed: SealedUpdates): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify({ format: SEALED_UPDATES_FORMAT, taskId: sealed.taskId, roundId: sealed.roundId.toString(), updates: sealed.updates.map(envelopeToJson) }),
+  );
+}
+
+/** Parses a sealed-updates document, or throws naming what is wrong. */
+export function decodeSealedUpdates(bytes: Uint8Array): SealedUpdates {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new Error(`sealed-updates document is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = sealedUpdatesSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`sealed-updates document is malformed: ${z.prettifyError(parsed.error)}`);
+  return { taskId: parsed.data.taskId as Hex, roundId: BigInt(parsed.data.roundId), updates: parsed.data.updates };
+}
