@@ -79,13 +79,17 @@ const header = { deviceAccount: benchDevices[1]!.address, startTime: 1_700_000_0
 // The first window ever pays once for the window counter's slot; measure the steady state, as for registerDevice.
 await f.send(f.as(f.wallets.gateways[0]!).provenance.write.anchorWindow([{ ...header, startTime: 1n, endTime: 2n }]));
 await record("anchorTelemetryWindow", f.as(f.wallets.gateways[0]!).provenance.write.anchorWindow([header]));
+// A gateway's batch: 100 windows of the bench devices in one anchorWindows transaction, per window.
+const batch = Array.from({ length: 100 }, (_, i) => ({ ...header, deviceAccount: benchDevices[3 + (i % 50)]!.address, dataCid: `QmBenchWindow${String(i).padStart(33, "x")}` }));
+await record("anchorWindows_100", f.as(f.wallets.gateways[0]!).provenance.write.anchorWindows([batch]));
+gas.anchorWindows_per_window = Math.round(gas.anchorWindows_100! / 100);
 const proof = window.getProof(517) as Hex[];
 if (proof.length !== 10) throw new Error(`expected proof depth 10, got ${proof.length}`);
 const verifyCall = encodeFunctionData({ abi: oracle.provenance.abi, functionName: "verifyReading", args: [2n, header, f.wallets.gateways[0]!.account.address, window.leafHash(window.at(517)!) as Hex, proof] });
 gas.verifyReadingProof = Number(await f.clients.publicClient.estimateGas({ to: f.addresses.ProvenanceAnchor, data: verifyCall, account: f.wallets.auditor.account.address }));
 await record("revokeDevice", member.devices.write.revokeDevice([benchDevices[2]!.address]));
 
-const ordered = Object.fromEntries(["registerOrganisation", "registerDevice", "updateFirmware", "revokeDevice", "openRound", "commitUpdates_1000", "submitUpdate", "submitUpdates_naive_1000", "proposeModel", "attestAndDeploy", "updateReputation_100", "anchorTelemetryWindow", "verifyReadingProof"].map((key) => [key, gas[key]!]));
+const ordered = Object.fromEntries(["registerOrganisation", "registerDevice", "updateFirmware", "revokeDevice", "openRound", "commitUpdates_1000", "submitUpdate", "submitUpdates_naive_1000", "proposeModel", "attestAndDeploy", "updateReputation_100", "anchorTelemetryWindow", "anchorWindows_100", "anchorWindows_per_window", "verifyReadingProof"].map((key) => [key, gas[key]!]));
 mkdirSync("bench/results", { recursive: true });
 writeFileSync("bench/results/gas.json", JSON.stringify(ordered, null, 2) + "\n");
 
