@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { DeviceMetadata } from "./seed.ts";
+import { parseJsonDocument } from "../json-document.ts";
 
 const deviceMetadataSchema = z.object({
   deviceType: z.string().min(1),
@@ -11,13 +12,5 @@ const deviceMetadataSchema = z.object({
 
 /** Parses and validates a device metadata document (the JSON its on-chain digest names). */
 export function parseDeviceMetadata(bytes: Uint8Array): DeviceMetadata {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (error) {
-    throw new Error(`device metadata is not JSON: ${(error as Error).message}`);
-  }
-  const parsed = deviceMetadataSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`device metadata is malformed: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+  return parseJsonDocument(bytes, deviceMetadataSchema, "device metadata");
 }

@@ -6,6 +6,7 @@
 import type { Hex } from "viem";
 import { z } from "zod";
 import { envelopeToJson, signedUpdateSchema, type SignedUpdate } from "./envelope.ts";
+import { parseJsonDocument } from "../json-document.ts";
 
 export const SEALED_UPDATES_FORMAT = "twinledger.sealed-updates/1";
 
@@ -31,13 +32,6 @@ export function encodeSealedUpdates(sealed: SealedUpdates): Uint8Array {
 
 /** Parses a sealed-updates document, or throws naming what is wrong. */
 export function decodeSealedUpdates(bytes: Uint8Array): SealedUpdates {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (error) {
-    throw new Error(`sealed-updates document is not JSON: ${(error as Error).message}`);
-  }
-  const parsed = sealedUpdatesSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`sealed-updates document is malformed: ${z.prettifyError(parsed.error)}`);
-  return { taskId: parsed.data.taskId as Hex, roundId: BigInt(parsed.data.roundId), updates: parsed.data.updates };
+  const parsed = parseJsonDocument(bytes, sealedUpdatesSchema, "sealed-updates document");
+  return { taskId: parsed.taskId as Hex, roundId: BigInt(parsed.roundId), updates: parsed.updates };
 }

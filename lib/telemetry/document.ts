@@ -9,6 +9,7 @@ import type { Address } from "viem";
 import { LEAF_ENCODING, TREE_LAYOUT } from "./merkle.ts";
 import { signedWindowSchema, type SignedWindow } from "./window.ts";
 import { ValueFlag, type RowFlag, type WindowQuality, type WrangledWindow } from "./wrangle.ts";
+import { parseJsonDocument } from "../json-document.ts";
 
 export const WINDOW_DOCUMENT_FORMAT = "twinledger.telemetry-window/1";
 
@@ -86,13 +87,5 @@ export function encodeWindowDocument(document: WindowDocument): Uint8Array {
 }
 
 export function decodeWindowDocument(bytes: Uint8Array): WindowDocument {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (error) {
-    throw new Error(`window document is not JSON: ${(error as Error).message}`);
-  }
-  const result = windowDocumentSchema.safeParse(parsed);
-  if (!result.success) throw new Error(`window document is malformed: ${z.prettifyError(result.error)}`);
-  return result.data;
+  return parseJsonDocument(bytes, windowDocumentSchema, "window document");
 }
