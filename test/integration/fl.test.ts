@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Cluster, defaultClusterOptions, type RoundSummary } from "../../lib/fl/cluster.ts";
+import { auditAll } from "../../audit/all.ts";
+import { createAuditSources } from "../../audit/sources.ts";
 
 const RoundStatus = { Deployed: 4, Rejected: 5 } as const;
 
@@ -85,5 +87,14 @@ describe("federated learning, end to end", { timeout: 300_000 }, () => {
     const withPredictions = summary.twins.filter((twin) => twin.lastRul !== null);
     expect(withPredictions.length, "twins predict remaining life").to.be.greaterThan(0);
     expect(withPredictions.every((twin) => twin.model === "v3")).to.equal(true);
+  });
+
+  it("after the main job, audit all passes", async (t) => {
+    const sources = await createAuditSources({ client: cluster.clients.publicClient, addresses: cluster.deployment.addresses, store: cluster.store, rpcUrl: cluster.deployment.rpcUrl });
+    const report = await auditAll(sources);
+    const failures = report.subjects.flatMap((subject) => subject.checks.filter((c) => !c.ok).map((c) => `${subject.id} ${c.name}: ${c.reason}`));
+    expect(report.ok, failures.join("\n")).to.equal(true);
+    expect(report.subjects.map((subject) => subject.id)).to.have.length(3);
+    t.diagnostic(`audit all: ${report.subjects.length} versions, ${report.stats.seconds} s, ${report.stats.rpcCalls} RPC calls (${report.stats.getLogsCalls} eth_getLogs), ${report.stats.ipfsFetches} IPFS fetches`);
   });
 });
