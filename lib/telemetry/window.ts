@@ -5,7 +5,8 @@
  * signature covers the root, not the bytes of the request, so one reading can later be proven from its
  * Merkle proof and the signed header alone.
  */
-import { recoverTypedDataAddress, type Address, type Hex, type LocalAccount } from "viem";
+import { hashTypedData, type Address, type Hex, type LocalAccount } from "viem";
+import { recoverSigner } from "../crypto/recover.ts";
 import { z } from "zod";
 import { keccakText, readingsRoot, type RawRow } from "./merkle.ts";
 
@@ -103,13 +104,10 @@ export async function signWindow(device: LocalAccount, chainId: number, provenan
 
 /** The account that signed the window's header (whoever it is; compare it with `window.device`). */
 export async function windowSigner(window: SignedWindow, chainId: number, provenanceAnchor: Address): Promise<Address> {
-  return recoverTypedDataAddress({
-    domain: telemetryDomain(chainId, provenanceAnchor),
-    types: telemetryWindowTypes,
-    primaryType: "TelemetryWindow",
-    message: typedMessage(window),
-    signature: window.signature,
-  });
+  const digest = hashTypedData({ domain: telemetryDomain(chainId, provenanceAnchor), types: telemetryWindowTypes, primaryType: "TelemetryWindow", message: typedMessage(window) });
+  const signer = await recoverSigner(digest, window.signature);
+  if (signer === null) throw new Error("the signature is malformed or does not recover");
+  return signer;
 }
 
 export type WindowIntegrity =
