@@ -126,8 +126,14 @@ try {
     console.log(`           telemetry: gateways ${cluster.telemetry.gatewayUrls.join(", ")} (/health, /metrics); twins ${cluster.telemetry.twinUrl}/assets, live events at /events, API at /openapi.json (with --keep).`);
   }
   if (values.keep) {
+    const ipfsPeers = [...cluster.oracles, ...(cluster.telemetry?.gateways ?? [])]
+      .map((child) => child.events.find((event) => event.event === "ready"))
+      .map((ready) => String(ready?.gatewayUrl ?? ready?.ipfsGatewayUrl ?? ""))
+      .filter((url) => url.startsWith("http"));
+    console.log(`           audit it: npm run audit -- all --deployment ${join(options.dataDir, "run", "deployment.json")} --ipfs-peers ${ipfsPeers.join(",")}`);
     console.log(`\nchain, oracles and devices stay up (chain at ${cluster.chain.rpcUrl}); Ctrl-C stops them.`);
   } else {
+    console.log("           (with --keep, the processes stay up and the run prints the command that audits it)");
     await shutdown(0);
   }
 } catch (error) {
