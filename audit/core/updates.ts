@@ -7,7 +7,8 @@
 import { concatBytes, hashDomain, keccak256, toBytes, type Address, type Hex } from "viem";
 import type { ModelUpdate } from "../../lib/chain/typed-data.ts";
 import { modelUpdateDomain } from "../../lib/chain/typed-data.ts";
-import { buildUpdateTree, type UpdateLeaf } from "../../lib/chain/update-tree.ts";
+import { updateTreeRoot, type UpdateLeaf } from "../../lib/chain/update-tree.ts";
+import { keccakBytes } from "../../lib/crypto/keccak.ts";
 
 const MODEL_UPDATE_TYPEHASH = keccak256(
   toBytes("ModelUpdate(bytes32 taskId,uint64 roundId,uint64 baseVersion,string updateCid,bytes32 weightsHash,uint64 sampleCount,int256[] metrics,uint256 nonce,uint64 deadline)"),
@@ -47,13 +48,13 @@ export function modelUpdateDigest(domainSeparator: Uint8Array, update: ModelUpda
   putBytes32(struct, 32, update.taskId);
   putWord(struct, 64, update.roundId);
   putWord(struct, 96, update.baseVersion);
-  struct.set(keccak256(encoder.encode(update.updateCid), "bytes"), 128);
+  struct.set(keccakBytes(encoder.encode(update.updateCid)), 128);
   putBytes32(struct, 160, update.weightsHash);
   putWord(struct, 192, update.sampleCount);
-  struct.set(keccak256(metrics, "bytes"), 224);
+  struct.set(keccakBytes(metrics), 224);
   putWord(struct, 256, update.nonce);
   putWord(struct, 288, update.deadline);
-  return keccak256(concatBytes([new Uint8Array([0x19, 0x01]), domainSeparator, keccak256(struct, "bytes")]), "bytes");
+  return keccakBytes(concatBytes([new Uint8Array([0x19, 0x01]), domainSeparator, keccakBytes(struct)]));
 }
 
 /** The tree leaf of an update whose signer is `device`. */
@@ -63,7 +64,7 @@ export function leafOf(device: Address, update: ModelUpdate): UpdateLeaf {
 
 /** The root the committed tree must have, rebuilt from the signers and their updates (sorted by device, as oracles build it). */
 export function rebuildRoot(leaves: readonly UpdateLeaf[]): Hex {
-  return buildUpdateTree(leaves).root as Hex;
+  return updateTreeRoot(leaves);
 }
 
 /** What an update must agree on with its round; an empty list when it does. */
