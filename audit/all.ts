@@ -12,6 +12,8 @@ export interface AuditAllOptions {
   /** Worker threads for signature recovery (default one per core). */
   threads?: number;
   onProgress?: (done: number, total: number, label: string) => void;
+  /** Versions audited at the same time (default 4). */
+  concurrency?: number;
 }
 
 export async function auditAll(sources: AuditSources, options: AuditAllOptions = {}): Promise<AuditReport> {
@@ -22,11 +24,23 @@ export async function auditAll(sources: AuditSources, options: AuditAllOptions =
   const subjects: SubjectReport[] = [];
   const lineage: LineageNode[] = [];
   options.onProgress?.(0, versionIds.length, "history read");
-  for (const [i, versionId] of versionIds.entries()) {
-    const audited = await auditVersion(ctx, versionId);
+  // A few versions in flight at once, so one version's IPFS fetches overlap another's signature recovery; the
+  // report keeps version order.
+  const results: Awaited<ReturnType<typeof auditVersion>>[] = new Array(versionIds.length);
+  let next = 0;
+  let done = 0;
+  const lane = async () => {
+    while (next < versionIds.length) {
+      const position = next++;
+      const audited = await auditVersion(ctx, versionIds[position]!);
+      results[position] = audited;
+      options.onProgress?.(++done, versionIds.length, audited.subject.id);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, versionIds.length) }, lane));
+  for (const audited of results) {
     subjects.push(audited.subject);
     if (audited.node) lineage.push(audited.node);
-    options.onProgress?.(i + 1, versionIds.length, audited.subject.id);
   }
   sources.cache.save();
   return {
