@@ -357,6 +357,11 @@ async function commitmentChecks(ctx: ModelAuditContext, versionId: bigint, view:
       signatureProblems.push(`${label(i)}: the signature does not recover to any account`);
       return false;
     }
+    const claimed = updates[i]!.device;
+    if (!same(signer, claimed)) {
+      signatureProblems.push(`${label(i)} is accepted as device ${claimed}'s but signed by ${signer}: the update was altered after signing or signed by another key`);
+      return false;
+    }
     const state = deviceStateAt(signer, ctx.index.deviceLogs.get(signer.toLowerCase()) ?? [], commitAt);
     if (!state.registered) {
       signatureProblems.push(`${label(i)} is signed by ${signer}, which is not a registered device: the update was altered after signing or signed by another key`);

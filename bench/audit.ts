@@ -393,7 +393,7 @@ async function main(): Promise<void> {
         const recovered = await recoverTypedDataAddress({ domain: modelUpdateDomain(chainId, addresses.UpdateLedger), types: modelUpdateTypes, primaryType: "ModelUpdate", message: update, signature: signatures[0]! });
         if (recovered !== deviceAddresses[0]) throw new Error(`round ${plan.round}: device 0's signature recovers to ${recovered}`);
       }
-      const envelopes = order.map((device) => ({ update: updateOf(jobView, device, plan.round), signature: signatures[device]! }));
+      const envelopes = order.map((device) => ({ device: deviceAddresses[device]!, update: updateOf(jobView, device, plan.round), signature: signatures[device]! }));
       const tree = buildUpdateTree(envelopes.map(({ update }, position) => ({ device: deviceAddresses[order[position]!]!, contentHash: update.weightsHash, cid: update.updateCid, sampleCount: update.sampleCount, nonce: update.nonce })));
       const document = encodeSealedUpdates({ taskId, roundId, updates: envelopes });
       sealedBytes += document.byteLength;

@@ -311,7 +311,7 @@ export class OracleNode {
     }
     const tree = buildUpdateTree(sealed.map(leafOf));
     // Deterministic bytes, so a restarted leader stores (and names) the same document.
-    const updatesCid = await this.store.addFile(encodeSealedUpdates({ taskId: this.taskId, roundId, updates: sealed.map((update) => update.envelope) }));
+    const updatesCid = await this.store.addFile(encodeSealedUpdates({ taskId: this.taskId, roundId, updates: sealed.map((update) => ({ device: update.device, ...update.envelope })) }));
     const receipt = await confirm(this.clients.publicClient, await this.contracts.updates.write.commitUpdates([roundId, tree.root as Hex, sealed.length, updatesCid]));
     this.metrics.increment("twinledger_oracle_chain_transactions_total", { kind: "commit" });
     this.metrics.increment("twinledger_oracle_gas_used_total", {}, Number(receipt.gasUsed));

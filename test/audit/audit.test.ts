@@ -109,7 +109,7 @@ async function runRound(f: Fixture, options: RoundOptions = {}) {
   }
   signed.sort((a, b) => (a.device.toLowerCase() < b.device.toLowerCase() ? -1 : 1));
   const tree = buildUpdateTree(signed.map(({ device, envelope: { update } }) => ({ device, contentHash: update.weightsHash, cid: update.updateCid, sampleCount: update.sampleCount, nonce: update.nonce })));
-  const updatesCid = await store.addFile(encodeSealedUpdates({ taskId: f.taskId, roundId, updates: signed.map((s) => s.envelope) }));
+  const updatesCid = await store.addFile(encodeSealedUpdates({ taskId: f.taskId, roundId, updates: signed.map((s) => ({ device: s.device, ...s.envelope })) }));
   await f.send(leader.updates.write.commitUpdates([roundId, tree.root as Hex, signed.length, updatesCid]));
   const model = options.model ?? (await realModel(Number(roundId)));
   const weightsHashClaimed = options.claimHash ?? model.weightsHash;
@@ -221,7 +221,7 @@ describe("auditor: model versions", () => {
     const forged = signed.find((s) => s.device === f.seed.devices[1]!.address)!;
     const { subject } = await auditModel(await sourcesFor(f), "cmapss-rul", versionId, { verifyUpdateContent: "none" });
     expect(failing(subject)).to.deep.equal(["participants-root", "update-signature"]);
-    expect(check(subject, "update-signature").reason).to.include(forged.envelope.update.updateCid).and.to.include(impostor.address).and.to.include("not a registered device");
+    expect(check(subject, "update-signature").reason, "names the update, the device it was accepted for, and the real signer").to.include(forged.envelope.update.updateCid).and.to.include(forged.device).and.to.include(impostor.address);
     expect(check(subject, "participants-root").reason).to.include("not the committed");
   });
 
