@@ -179,7 +179,7 @@ describe("fog gateway across a chain outage", () => {
     const delivered = streamers.reduce((sum, streamer) => sum + streamer.stats.windowsDelivered, 0);
     expect(delivered).to.equal(30);
     expect(gateway.buffer.pendingWindows, "windows wait in the buffer during the outage").to.be.greaterThan(0);
-    await until(() => /twinledger_gateway_retries_total\{stage="chain"\}/.test(gateway.metrics.render()), 20_000, "a failed anchor attempt");
+    await until(() => /twinledger_gateway_retries_total\{stage="chain"\}/.test(gateway.metrics.render()), 60_000, "a failed anchor attempt (an in-flight receipt wait times out after 30 s)");
 
     await network.restartChain();
     await until(() => gateway.buffer.pendingWindows === 0, 60_000, "the buffer to drain");
@@ -189,5 +189,37 @@ describe("fog gateway across a chain outage", () => {
     expect(events.length, "every window anchored").to.equal(30);
     expect(new Set(events.map((event) => event.args.dataCid)).size, "no window anchored twice").to.equal(30);
     expect([...perDevice.values()]).to.deep.equal([10, 10, 10]);
+  });
+});
+
+describe("fog gateway across an IPFS outage", () => {
+  let network: TelemetryNetwork;
+  after(async () => network?.close());
+
+  it("keeps accepted windows while its IPFS node refuses writes, and stores and anchors them when it is back", async () => {
+    network = await startTelemetryNetwork();
+    // The real embedded node, behind a switch that makes every write fail while it is off.
+    let ipfsUp = true;
+    const store = {
+      ...network.store,
+      addFile: (bytes: Uint8Array) => (ipfsUp ? network.store.addFile(bytes) : Promise.reject(new Error("connection refused"))),
+      cat: network.store.cat.bind(network.store),
+      addDirectory: network.store.addDirectory.bind(network.store),
+      close: async () => {},
+    };
+    const gateway = await network.startGateway({ store, dataDir: `${network.dir}/ipfs-outage-gateway`, batchWindows: 2, batchDelayMs: 50 });
+    const sign = (deviceIndex: number, windowDraft: WindowDraft) => signWindow(network.deviceAccount(deviceIndex), network.chainId, network.deployment.addresses.ProvenanceAnchor, windowDraft);
+    expect((await post(gateway, await sign(0, draft(1)))).status, "the registry is cached before the outage").to.equal(202);
+    await until(() => gateway.buffer.pendingWindows === 0, 30_000, "the first anchor");
+    ipfsUp = false;
+    for (let sequence = 2; sequence <= 5; sequence++) expect((await post(gateway, await sign(0, draft(sequence)))).status).to.equal(202);
+    await until(() => /twinledger_gateway_retries_total\{stage="ipfs"\}/.test(gateway.metrics.render()), 20_000, "a failed store attempt");
+    expect(gateway.buffer.pendingWindows, "nothing is dropped while IPFS is down").to.equal(4);
+    ipfsUp = true;
+    await until(() => gateway.buffer.pendingWindows === 0, 60_000, "the buffer to drain");
+    const events = await anchoredWindows(network);
+    expect(events.length).to.equal(5);
+    expect(new Set(events.map((event) => event.args.dataCid)).size).to.equal(5);
+    for (const event of events) expect(decodeWindowDocument(await network.store.cat(event.args.dataCid)).window.device).to.equal(network.deviceAccount(0).address);
   });
 });
