@@ -225,7 +225,9 @@ export class AssetTwin {
   }
 
   /** Records a RUL prediction for the latest cycle and, when it falls under the horizon, one maintenance recommendation per unit. */
-  recordPrediction(rul: number, origin: ReadingOrigin, model: ModelRef): TwinEvent[] {
+  recordPrediction(modelOutput: number, origin: ReadingOrigin, model: ModelRef): TwinEvent[] {
+    // A regression model can undershoot past failure; remaining life is never negative.
+    const rul = Math.max(0, modelOutput);
     const cycle = this.unit?.lastCycle ?? Number.NaN;
     const prediction: Prediction = { ...origin, rul, cycle, model };
     this.predictions.push(prediction);
