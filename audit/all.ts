@@ -43,6 +43,11 @@ export async function auditAll(sources: AuditSources, options: AuditAllOptions =
     if (audited.node) lineage.push(audited.node);
   }
   sources.cache.save();
+  return reportOf(sources, subjects, startedAt, lineage);
+}
+
+/** The report of audited subjects, with the sources' counters since `startedAt`. */
+export function reportOf(sources: AuditSources, subjects: SubjectReport[], startedAt: number, lineage: LineageNode[] = []): AuditReport {
   return {
     generatedAt: new Date().toISOString(),
     chainId: sources.chainId,

@@ -7,13 +7,13 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Presets, SingleBar } from "cli-progress";
 import { z } from "zod";
-import { auditAll } from "./all.ts";
+import { auditAll, reportOf } from "./all.ts";
 import { auditDevice } from "./device.ts";
 import { renderHtmlReport } from "./html.ts";
 import { auditModel, type UpdateContentMode } from "./model.ts";
 import { auditReading } from "./reading.ts";
 import { exitCodeOf, type AuditReport, type SubjectReport } from "./report.ts";
-import { openAuditSources, SourceError, statsOf, type AuditSources } from "./sources.ts";
+import { openAuditSources, SourceError, type AuditSources } from "./sources.ts";
 import { stopSignerPool } from "./core/signers.ts";
 
 const usage = `twinledger auditor: verify models, devices and readings from the chain and IPFS alone
@@ -118,18 +118,6 @@ export function formatReport(report: AuditReport): string {
   ].join("\n");
 }
 
-function reportOf(sources: AuditSources, subjects: SubjectReport[], startedAt: number, lineage: AuditReport["lineage"] = []): AuditReport {
-  return {
-    generatedAt: new Date().toISOString(),
-    chainId: sources.chainId,
-    rpcUrl: sources.rpcUrl,
-    addresses: sources.addresses,
-    ok: subjects.every((subject) => subject.ok),
-    subjects,
-    lineage,
-    stats: statsOf(sources, startedAt),
-  };
-}
 
 function progressBar(enabled: boolean) {
   if (!enabled) return { update: () => {}, stop: () => {} };
