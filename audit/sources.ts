@@ -142,7 +142,9 @@ export async function openAuditSources(options: OpenSourcesOptions = {}): Promis
   const peers = [...(options.ipfsPeers ?? []), ...(options.ipfsGatewayUrl ? [options.ipfsGatewayUrl] : [])];
   let store: ContentStore;
   try {
-    ({ store } = await openContentStore({ dataDir, peers, apiUrl: options.ipfsApiUrl }));
+    // With the cache bypassed nothing of this run should outlive it, fetched blocks included (and writing every block to
+    // disk only to verify it and drop it is most of an embedded fetch's cost).
+    ({ store } = await openContentStore({ dataDir, peers, apiUrl: options.ipfsApiUrl, inMemory: options.noCache === true }));
   } catch (error) {
     throw new SourceError(`cannot open IPFS: ${(error as Error).message.split("\n")[0]}`);
   }

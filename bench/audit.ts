@@ -447,6 +447,7 @@ async function main(): Promise<void> {
         failed_checks: audit.failedChecks,
         signed_updates: VERSIONS * DEVICES,
         signature_recovery: (await import("../lib/crypto/recover.ts")).recoveryBackend,
+        ipfs_blockstore: "memory (the auditor's cache is bypassed, so fetched blocks are verified and not persisted)",
         update_content: `fetched and hashed for a sample of ${CONTENT_SAMPLE} update(s) per version (verifyUpdateContent: ${CONTENT_SAMPLE}); signatures, Merkle roots, sealed documents, models and device states checked for every update`,
       },
       baseline_naive_extrapolated: baseline === undefined ? null : {

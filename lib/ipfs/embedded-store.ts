@@ -1,12 +1,15 @@
 /**
- * The embedded IPFS node: Helia with a filesystem blockstore and datastore under `${dataDir}/ipfs`. Files are imported
+ * The embedded IPFS node: Helia with a filesystem blockstore and datastore under `${dataDir}/ipfs` (or in memory when
+ * asked). Files are imported
  * with Kubo's `ipfs add` settings so CIDs match Kubo's; missing blocks come only from the given peers' trustless
  * gateways (no public gateways, no delegated routing) and are verified against their CIDs by Helia before use.
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { withHTTP } from "@helia/http";
+import { MemoryBlockstore } from "blockstore-core/memory";
 import { FsBlockstore } from "blockstore-fs";
+import { MemoryDatastore } from "datastore-core/memory";
 import { FsDatastore } from "datastore-fs";
 import { createHeliaLight, type Helia, type Router } from "helia";
 import { exporter } from "ipfs-unixfs-exporter";
@@ -84,12 +87,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 class EmbeddedStore implements ContentStore {
   private closed = false;
   private readonly helia: Helia;
-  private readonly blockstore: FsBlockstore;
-  private readonly datastore: FsDatastore;
+  private readonly blockstore: FsBlockstore | MemoryBlockstore;
+  private readonly datastore: FsDatastore | MemoryDatastore;
   private readonly gateway: GatewayServer | undefined;
   private readonly peers: readonly string[];
 
-  constructor(helia: Helia, blockstore: FsBlockstore, datastore: FsDatastore, gateway: GatewayServer | undefined, peers: readonly string[]) {
+  constructor(helia: Helia, blockstore: FsBlockstore | MemoryBlockstore, datastore: FsDatastore | MemoryDatastore, gateway: GatewayServer | undefined, peers: readonly string[]) {
     this.peers = peers;
     this.helia = helia;
     this.blockstore = blockstore;
@@ -150,8 +153,8 @@ class EmbeddedStore implements ContentStore {
     await this.gateway?.close();
     await this.helia.stop();
     // Helia stops but does not close stores it was handed.
-    await this.blockstore.close();
-    await this.datastore.close();
+    if (this.blockstore instanceof FsBlockstore) await this.blockstore.close();
+    if (this.datastore instanceof FsDatastore) await this.datastore.close();
   }
 
   private requireOpen(): void {
@@ -162,12 +165,7 @@ class EmbeddedStore implements ContentStore {
 export async function openEmbeddedStore(options: OpenStoreOptions): Promise<{ store: ContentStore; gatewayUrl?: string }> {
   if (typeof options.dataDir !== "string" || options.dataDir === "") throw new Error("openContentStore: dataDir is required");
   const peers = validatePeers(options.peers ?? []);
-  const root = join(options.dataDir, "ipfs");
-  await mkdir(root, { recursive: true });
-  const blockstore = new FsBlockstore(join(root, "blocks"));
-  const datastore = new FsDatastore(join(root, "datastore"));
-  await blockstore.open();
-  await datastore.open();
+  const { blockstore, datastore } = await openStores(options);
   const helia = withHTTP(createHeliaLight({ blockstore, datastore }), {
     // Only the given peers: the default public gateways and delegated router would leak requests off the machine.
     delegatedRouters: [],
@@ -180,14 +178,25 @@ export async function openEmbeddedStore(options: OpenStoreOptions): Promise<{ st
   let gateway: GatewayServer | undefined;
   try {
     await helia.start();
-    // Serve the raw FsBlockstore, not helia.blockstore: serving must never trigger a fetch from peers.
+    // Serve the raw blockstore, not helia.blockstore: serving must never trigger a fetch from peers.
     if (options.gatewayPort !== undefined) gateway = await startGatewayServer(blockstore, options.gatewayPort);
   } catch (error) {
     await helia.stop().catch(() => undefined);
-    await blockstore.close().catch(() => undefined);
-    await datastore.close().catch(() => undefined);
+    if (blockstore instanceof FsBlockstore) await blockstore.close().catch(() => undefined);
+    if (datastore instanceof FsDatastore) await datastore.close().catch(() => undefined);
     throw error;
   }
   const store = new EmbeddedStore(helia, blockstore, datastore, gateway, peers);
   return gateway === undefined ? { store } : { store, gatewayUrl: gateway.url };
+}
+
+async function openStores(options: OpenStoreOptions): Promise<{ blockstore: FsBlockstore | MemoryBlockstore; datastore: FsDatastore | MemoryDatastore }> {
+  if (options.inMemory === true) return { blockstore: new MemoryBlockstore(), datastore: new MemoryDatastore() };
+  const root = join(options.dataDir, "ipfs");
+  await mkdir(root, { recursive: true });
+  const blockstore = new FsBlockstore(join(root, "blocks"));
+  const datastore = new FsDatastore(join(root, "datastore"));
+  await blockstore.open();
+  await datastore.open();
+  return { blockstore, datastore };
 }

@@ -18,6 +18,11 @@ export interface ContentStore {
 export interface OpenStoreOptions {
   /** Data directory; the embedded node keeps its filesystem blockstore and datastore under `${dataDir}/ipfs`. */
   dataDir: string;
+  /**
+   * Keep blocks in memory instead of under dataDir: for readers that verify and discard (an auditor run with its cache
+   * bypassed), where writing every fetched block to disk is pure cost. Nothing survives close().
+   */
+  inMemory?: boolean;
   /** Trustless-gateway URLs of other twinledger processes to fetch missing blocks from (e.g. ["http://127.0.0.1:41234"]). */
   peers?: string[];
   /** Serve this node's blocks as a trustless HTTP gateway on 127.0.0.1 at this port (0 = a free port; undefined = do not serve). */

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -137,6 +137,24 @@ describe("embedded content store: persistence and timeouts", () => {
     try {
       expect(Buffer.compare(await second.store.cat(cid, undefined, { timeoutMs: 2_000 }), bytes)).to.equal(0);
       expect(Buffer.compare(await second.store.cat(dirCid, "model.bin", { timeoutMs: 2_000 }), bytes)).to.equal(0);
+    } finally {
+      await second.store.close();
+    }
+  });
+
+  it("in memory: same CIDs and reads, nothing written under dataDir, nothing left after close", async () => {
+    const dataDir = await tempDir();
+    const bytes = deterministicBytes(600_000, 9);
+    const first = await openContentStore({ dataDir, inMemory: true });
+    const cid = await first.store.addFile(bytes);
+    expect(cid).to.equal((await kuboCidOf(bytes)).toString());
+    expect(Buffer.compare(await first.store.cat(cid), bytes)).to.equal(0);
+    await first.store.close();
+    expect(await readdir(dataDir)).to.deep.equal([]);
+
+    const second = await openContentStore({ dataDir, inMemory: true });
+    try {
+      await expectRejection(second.store.cat(cid, undefined, { timeoutMs: 2_000 }), new RegExp(`${cid}.*no peers are configured`));
     } finally {
       await second.store.close();
     }
