@@ -37,6 +37,7 @@ import { deviceKey } from "../lib/chain/dev-accounts.ts";
 import type { Deployment } from "../lib/chain/deployment.ts";
 import { modelUpdateDomain, modelUpdateTypes, type ModelUpdate } from "../lib/chain/typed-data.ts";
 import type { AuditReport } from "../audit/report.ts";
+import { noPrivacy } from "../lib/chain/policy.ts";
 
 /** What a signing worker is asked: every device's update of one round. */
 interface SignJob {
@@ -285,7 +286,7 @@ async function main(): Promise<void> {
     const taskId = keccak256(toBytes(taskName));
     await confirm(publicClient, await contracts.models.write.createTask([
       taskName,
-      { metricId: stringToHex("rmse", { size: 32 }), higherIsBetter: false, threshold: toScaled(100), minImprovement: 0n, minParticipants: Math.ceil(DEVICES / 2), quorum: 2 },
+      { metricId: stringToHex("rmse", { size: 32 }), higherIsBetter: false, threshold: toScaled(100), minImprovement: 0n, minParticipants: Math.ceil(DEVICES / 2), quorum: 2, ...noPrivacy },
       genesis.cid,
       genesis.weightsHash,
       toScaled(60),

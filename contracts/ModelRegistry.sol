@@ -366,6 +366,11 @@ contract ModelRegistry is ManagedByConsortium, IModelRegistry {
         for (uint256 i = offset; i < end; ++i) page[i - offset] = _taskIds[i];
     }
 
+    /// @notice The task's acceptance and privacy policy.
+    function policyOf(bytes32 taskId) external view returns (ValidationPolicy.Policy memory) {
+        return _requireTask(taskId).policy;
+    }
+
     /// @notice The task's deployed version id.
     function deployedVersion(bytes32 taskId) external view returns (uint64) {
         return _requireTask(taskId).deployedVersion;

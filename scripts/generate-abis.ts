@@ -10,7 +10,7 @@ const root = fileURLToPath(new URL("../", import.meta.url));
 const sources: Record<string, string> = {
   accessManagerAbi: "artifacts/@openzeppelin/contracts/access/manager/AccessManager.sol/AccessManager.json",
 };
-for (const name of ["ConsortiumRegistry", "DeviceRegistry", "ModelRegistry", "UpdateLedger", "Reputation", "ProvenanceAnchor", "DataSharingLedger"]) {
+for (const name of ["ConsortiumRegistry", "DeviceRegistry", "ModelRegistry", "UpdateLedger", "Reputation", "ProvenanceAnchor", "DataSharingLedger", "EncryptionKeyRegistry"]) {
   sources[`${name[0]!.toLowerCase()}${name.slice(1)}Abi`] = `artifacts/contracts/${name}.sol/${name}.json`;
 }
 

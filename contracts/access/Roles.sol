@@ -22,6 +22,8 @@ library Roles {
     uint64 internal constant AUDITOR = 4;
     /// @dev May open federated rounds; granted to every oracle and every admin account.
     uint64 internal constant ROUND_OPENER = 5;
+    /// @dev The homomorphic-encryption key holder: publishes CKKS public keys and records aggregate decryptions.
+    uint64 internal constant KEY_HOLDER = 6;
 
     /// @dev Held by the ConsortiumRegistry contract: the admin of MEMBER, so approval grants the role.
     uint64 internal constant REGISTRAR = 10;

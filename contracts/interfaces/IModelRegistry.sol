@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ValidationPolicy} from "../libraries/ValidationPolicy.sol";
+
 /// @notice What other twinledger contracts read from, and ask of, the ModelRegistry.
 interface IModelRegistry {
     enum RoundStatus {
@@ -38,6 +40,7 @@ interface IModelRegistry {
     }
 
     function round(uint64 roundId) external view returns (Round memory);
+    function policyOf(bytes32 taskId) external view returns (ValidationPolicy.Policy memory);
     function roundStatus(uint64 roundId) external view returns (RoundStatus);
     function recordCommitment(uint64 roundId, bytes32 participantsRoot, uint32 participantCount) external;
     function recordSubmission(uint64 roundId, bytes32 leaf) external;

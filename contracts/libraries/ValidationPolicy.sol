@@ -21,6 +21,14 @@ library ValidationPolicy {
         uint32 minParticipants;
         /// @dev The number of distinct oracles (the proposer included) that must agree on the weights hash.
         uint8 quorum;
+        /// @dev Devices encrypt their updates with the consortium's CKKS key (EncryptionKeyRegistry); oracles only
+        /// weight and add ciphertexts, and the key holder decrypts nothing but a committed round's aggregate.
+        bool encryptedAggregation;
+        /// @dev Differential privacy: the L2 norm each device clips its update delta to, scaled by 1e6 (0 = off).
+        uint32 dpClipNorm;
+        /// @dev Differential privacy: the Gaussian noise multiplier sigma, scaled by 1e6 (0 = off). Each device adds
+        /// N(0, (sigma * clip)^2 / minParticipants) per coordinate, so a round of minParticipants carries sigma * clip.
+        uint32 dpNoiseMultiplier;
     }
 
     /// @dev Why a version was or was not accepted. Stored on rejected versions and emitted in events.
@@ -31,9 +39,13 @@ library ValidationPolicy {
         TooFewParticipants
     }
 
-    /// @dev A policy is usable when it asks for at least one oracle and one participant and no negative improvement.
+    /**
+     * @dev A policy is usable when it asks for at least one oracle and one participant and no negative improvement,
+     * and noise is only asked for with a clip norm (noise is calibrated to it).
+     */
     function isWellFormed(Policy memory policy) internal pure returns (bool) {
-        return policy.quorum > 0 && policy.minParticipants > 0 && policy.minImprovement >= 0;
+        return policy.quorum > 0 && policy.minParticipants > 0 && policy.minImprovement >= 0
+            && (policy.dpNoiseMultiplier == 0 || policy.dpClipNorm > 0);
     }
 
     /**

@@ -26,6 +26,7 @@ export default buildModule("Twinledger", (m) => {
   const reputation = m.contract("Reputation", [manager, devices, models, startScore, suspendThreshold]);
   const provenance = m.contract("ProvenanceAnchor", [manager, devices]);
   const dataSharing = m.contract("DataSharingLedger", [manager, consortium]);
+  const encryptionKeys = m.contract("EncryptionKeyRegistry", [manager, models]);
 
   const deployed = {
     ConsortiumRegistry: consortium,
@@ -35,9 +36,10 @@ export default buildModule("Twinledger", (m) => {
     Reputation: reputation,
     ProvenanceAnchor: provenance,
     DataSharingLedger: dataSharing,
+    EncryptionKeyRegistry: encryptionKeys,
   };
 
-  for (const roleName of ["ADMIN", "MEMBER", "ORACLE", "GATEWAY", "AUDITOR", "ROUND_OPENER", "REGISTRAR", "LEDGER", "REPUTATION"] as const) {
+  for (const roleName of ["ADMIN", "MEMBER", "ORACLE", "GATEWAY", "AUDITOR", "ROUND_OPENER", "KEY_HOLDER", "REGISTRAR", "LEDGER", "REPUTATION"] as const) {
     if (roleName !== "ADMIN") m.call(manager, "labelRole", [Role[roleName], roleName], { id: `label_${roleName}` });
   }
 

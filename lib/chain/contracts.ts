@@ -4,6 +4,7 @@ import {
   consortiumRegistryAbi,
   dataSharingLedgerAbi,
   deviceRegistryAbi,
+  encryptionKeyRegistryAbi,
   modelRegistryAbi,
   provenanceAnchorAbi,
   reputationAbi,
@@ -27,6 +28,7 @@ export function suiteContracts(
     reputation: getContract({ address: addresses.Reputation, abi: reputationAbi, client }),
     provenance: getContract({ address: addresses.ProvenanceAnchor, abi: provenanceAnchorAbi, client }),
     dataSharing: getContract({ address: addresses.DataSharingLedger, abi: dataSharingLedgerAbi, client }),
+    encryptionKeys: getContract({ address: addresses.EncryptionKeyRegistry, abi: encryptionKeyRegistryAbi, client }),
   };
 }
 

@@ -11,6 +11,7 @@ interface DeployedSuite {
   Reputation: { address: `0x${string}` };
   ProvenanceAnchor: { address: `0x${string}` };
   DataSharingLedger: { address: `0x${string}` };
+  EncryptionKeyRegistry: { address: `0x${string}` };
 }
 
 /** The addresses of a suite deployed by the Twinledger Ignition module. */
@@ -24,6 +25,7 @@ export function addressesOf(deployed: DeployedSuite): ContractAddresses {
     Reputation: deployed.Reputation.address,
     ProvenanceAnchor: deployed.ProvenanceAnchor.address,
     DataSharingLedger: deployed.DataSharingLedger.address,
+    EncryptionKeyRegistry: deployed.EncryptionKeyRegistry.address,
   };
 }
 

@@ -18,6 +18,7 @@ export const deploymentSchema = z.object({
     Reputation: address,
     ProvenanceAnchor: address,
     DataSharingLedger: address,
+    EncryptionKeyRegistry: address,
   }),
 });
 

@@ -26,4 +26,6 @@ export const devRoles = {
   oracles: [4, 5, 6],
   gateways: [7, 8],
   auditor: 9,
+  /** The homomorphic-encryption key holder (10–13 are test-only accounts). */
+  keyHolder: 14,
 } as const;

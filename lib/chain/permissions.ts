@@ -9,6 +9,7 @@ export const managedContracts = [
   "Reputation",
   "ProvenanceAnchor",
   "DataSharingLedger",
+  "EncryptionKeyRegistry",
 ] as const;
 
 export type ManagedContractName = (typeof managedContracts)[number];
@@ -65,5 +66,9 @@ export const permissions: Record<ManagedContractName, Record<string, RoleName>> 
   },
   DataSharingLedger: {
     recordSharing: "MEMBER",
+  },
+  EncryptionKeyRegistry: {
+    publishKey: "KEY_HOLDER",
+    recordDecryption: "KEY_HOLDER",
   },
 };

@@ -9,6 +9,7 @@ export const Role = {
   GATEWAY: 3n,
   AUDITOR: 4n,
   ROUND_OPENER: 5n,
+  KEY_HOLDER: 6n,
   REGISTRAR: 10n,
   LEDGER: 11n,
   REPUTATION: 12n,
@@ -19,7 +20,7 @@ export const Role = {
 export type RoleName = keyof typeof Role;
 
 /** Roles held by people and services; the others are held only by twinledger contracts. */
-export const accountRoles = ["ADMIN", "MEMBER", "ORACLE", "GATEWAY", "AUDITOR", "ROUND_OPENER"] as const satisfies readonly RoleName[];
+export const accountRoles = ["ADMIN", "MEMBER", "ORACLE", "GATEWAY", "AUDITOR", "ROUND_OPENER", "KEY_HOLDER"] as const satisfies readonly RoleName[];
 
 export function roleName(roleId: bigint): RoleName {
   const entry = Object.entries(Role).find(([, id]) => id === roleId);

@@ -12,6 +12,7 @@ import type { ContractAddresses } from "./deployment.ts";
 import { deviceKey } from "./dev-accounts.ts";
 import { metadataDigestOf } from "./metadata-digest.ts";
 import { Role } from "./roles.ts";
+import { noPrivacy } from "./policy.ts";
 
 /** One sensor channel of a device and its static operating bounds. */
 export interface SensorBounds {
@@ -48,6 +49,8 @@ export interface SeedParticipants {
   oracles: Address[];
   gateways: Address[];
   auditors: Address[];
+  /** Granted KEY_HOLDER: publish CKKS keys, record aggregate decryptions. */
+  keyHolders?: Address[];
 }
 
 export interface SeededDevice {
@@ -132,6 +135,7 @@ export async function seedConsortium(
   }
   for (const gateway of participants.gateways) await confirm(publicClient, await manager.write.grantRole([Role.GATEWAY, gateway, 0]));
   for (const auditor of participants.auditors) await confirm(publicClient, await manager.write.grantRole([Role.AUDITOR, auditor, 0]));
+  for (const keyHolder of participants.keyHolders ?? []) await confirm(publicClient, await manager.write.grantRole([Role.KEY_HOLDER, keyHolder, 0]));
 
   const result: SeedResult = { organisations: [], devices: [], tasks: [] };
   let deviceIndex = 0;
@@ -167,6 +171,7 @@ export async function seedConsortium(
       minImprovement: task.minImprovement,
       minParticipants: task.minParticipants,
       quorum: task.quorum,
+      ...noPrivacy,
     };
     await confirm(publicClient, await models.write.createTask([task.name, policy, genesis.cid, genesis.weightsHash, task.genesisMetric]));
     const taskId = keccak256(toBytes(task.name));

@@ -23,6 +23,7 @@ import { fromScaled, toScaled } from "./envelope.ts";
 import { publishModel } from "./model-store.ts";
 import { policyMetricOf, validationMetric } from "./validation.ts";
 import { startChild, type ChildHandle } from "./processes.ts";
+import { noPrivacy } from "../chain/policy.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -205,6 +206,7 @@ export class Cluster {
         oracles: oracleIndices.map((i) => wallet(i).account.address),
         gateways: devRoles.gateways.map((i) => wallet(i).account.address),
         auditors: [wallet(devRoles.auditor).account.address],
+        keyHolders: [wallet(devRoles.keyHolder).account.address],
       }, fleetPlan(options.devices, [], telemetry ? syntheticSensorSchema({ seed: options.seed }) : undefined), (bytes) => store.addFile(bytes));
 
       onStep("preparing data and the genesis model");
@@ -227,6 +229,7 @@ export class Cluster {
           minImprovement: 0n,
           minParticipants: Math.max(1, Math.ceil(options.devices / 2)),
           quorum: options.quorum,
+          ...noPrivacy,
         },
         genesis.cid,
         genesis.weightsHash,

@@ -50,6 +50,7 @@ const report: AuditReport = {
     Reputation: `0x${"06".repeat(20)}`,
     ProvenanceAnchor: `0x${"07".repeat(20)}`,
     DataSharingLedger: `0x${"08".repeat(20)}`,
+    EncryptionKeyRegistry: `0x${"09".repeat(20)}`,
   },
   ok: false,
   subjects: [

@@ -5,6 +5,7 @@ import { stringToHex, type Hex } from "viem";
 import { makeFixture, type Fixture } from "../helpers/fixture.ts";
 import { expectRevert } from "../helpers/revert.ts";
 import { HOUR, commit, latestTimestamp, openRound, propose, proposedRound, updateLeaves, weightsHashA, weightsHashB } from "../helpers/rounds.ts";
+import { noPrivacy } from "../../lib/chain/policy.ts";
 
 const connection = await network.create();
 const { networkHelpers } = connection;
@@ -99,7 +100,7 @@ describe("ModelRegistry: tasks, rounds and validation", () => {
     const f = await networkHelpers.loadFixture(deployAndSeed);
     const governance = f.as(f.wallets.governance).models;
     // F1: at least 0.8, and at least 0.01 better than the deployed version (genesis 0.7).
-    const policy = { metricId: stringToHex("f1", { size: 32 }), higherIsBetter: true, threshold: 800_000n, minImprovement: 10_000n, minParticipants: 2, quorum: 2 };
+    const policy = { metricId: stringToHex("f1", { size: 32 }), higherIsBetter: true, threshold: 800_000n, minImprovement: 10_000n, minParticipants: 2, quorum: 2, ...noPrivacy };
     await f.send(governance.write.createTask(["f1-task", policy, "QmGenesisF1", weightsHashB, 700_000n]));
     const f1Task = (await governance.read.taskIds([1n, 1n]))[0]!;
     const roundWithMetric = async (metric: bigint) => {
@@ -117,7 +118,7 @@ describe("ModelRegistry: tasks, rounds and validation", () => {
 
   it("refuses a second attestation from the same oracle, and the proposer's own", async () => {
     const f = await networkHelpers.loadFixture(deployAndSeed);
-    await f.send(f.as(f.wallets.governance).models.write.setPolicy([f.taskId, { metricId: stringToHex("rmse", { size: 32 }), higherIsBetter: false, threshold: THRESHOLD, minImprovement: 500_000n, minParticipants: 2, quorum: 3 }]));
+    await f.send(f.as(f.wallets.governance).models.write.setPolicy([f.taskId, { metricId: stringToHex("rmse", { size: 32 }), higherIsBetter: false, threshold: THRESHOLD, minImprovement: 500_000n, minParticipants: 2, quorum: 3, ...noPrivacy }]));
     const { versionId } = await proposedRound(f, 15_000_000n);
     const oracle0 = f.wallets.oracles[0]!.account.address;
     const oracle1 = f.wallets.oracles[1]!.account.address;
@@ -197,7 +198,7 @@ describe("ModelRegistry: tasks, rounds and validation", () => {
 
   it("deploys immediately on proposal when the quorum is one", async () => {
     const f = await networkHelpers.loadFixture(deployAndSeed);
-    await f.send(f.as(f.wallets.governance).models.write.setPolicy([f.taskId, { metricId: stringToHex("rmse", { size: 32 }), higherIsBetter: false, threshold: THRESHOLD, minImprovement: 0n, minParticipants: 1, quorum: 1 }]));
+    await f.send(f.as(f.wallets.governance).models.write.setPolicy([f.taskId, { metricId: stringToHex("rmse", { size: 32 }), higherIsBetter: false, threshold: THRESHOLD, minImprovement: 0n, minParticipants: 1, quorum: 1, ...noPrivacy }]));
     const { versionId } = await proposedRound(f, 15_000_000n);
     expect(await f.as(f.wallets.auditor).models.read.deployedVersion([f.taskId])).to.equal(versionId);
   });
@@ -205,7 +206,7 @@ describe("ModelRegistry: tasks, rounds and validation", () => {
   it("validates task and policy input", async () => {
     const f = await networkHelpers.loadFixture(deployAndSeed);
     const models = f.as(f.wallets.governance).models;
-    const good = { metricId: stringToHex("rmse", { size: 32 }), higherIsBetter: false, threshold: 1n, minImprovement: 0n, minParticipants: 1, quorum: 1 };
+    const good = { metricId: stringToHex("rmse", { size: 32 }), higherIsBetter: false, threshold: 1n, minImprovement: 0n, minParticipants: 1, quorum: 1, ...noPrivacy };
     await expectRevert(models.write.createTask(["cmapss-rul", good, "QmG", weightsHashA, 0n]), "TaskAlreadyExists");
     await expectRevert(models.write.createTask(["", good, "QmG", weightsHashA, 0n]), "InvalidTaskName");
     await expectRevert(models.write.createTask(["t", { ...good, quorum: 0 }, "QmG", weightsHashA, 0n]), "MalformedPolicy");

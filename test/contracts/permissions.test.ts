@@ -11,12 +11,13 @@ import { labelToBytes32 } from "../../lib/chain/seed.ts";
 import { makeFixture, type Contracts, type Fixture } from "../helpers/fixture.ts";
 import { expectRevert } from "../helpers/revert.ts";
 import { HOUR, commit, latestTimestamp, openRound, propose, updateLeaves, weightsHashA } from "../helpers/rounds.ts";
+import { noPrivacy } from "../../lib/chain/policy.ts";
 
 const connection = await network.create();
 const { networkHelpers } = connection;
 const deployAndSeed = makeFixture(connection);
 
-const policy = { metricId: stringToHex("rmse", { size: 32 }), higherIsBetter: false, threshold: 10n, minImprovement: 0n, minParticipants: 1, quorum: 1 };
+const policy = { metricId: stringToHex("rmse", { size: 32 }), higherIsBetter: false, threshold: 10n, minImprovement: 0n, minParticipants: 1, quorum: 1, ...noPrivacy };
 
 /** A contract (not an account) that holds a system role, acting through an impersonated sender. */
 async function actAsContract(fixture: Fixture, address: Address): Promise<Contracts> {
@@ -151,6 +152,20 @@ const scenarios: Record<ManagedContractName, Record<string, ScenarioFactory>> = 
   DataSharingLedger: {
     recordSharing: async (f) => ({ as: member(f), send: (c) => c.dataSharing.write.recordSharing([2, "QmDataset", stringToHex("failure-investigation", { size: 32 })]), event: "SharingRecorded" }),
   },
+  EncryptionKeyRegistry: {
+    publishKey: async (f) => ({ as: f.as(f.wallets.keyHolder), send: (c) => c.encryptionKeys.write.publishKey(["QmPublicKey", keccak256(toBytes("pk")), keccak256(toBytes("params"))]), event: "KeyPublished" }),
+    recordDecryption: async (f) => {
+      await f.send(governance(f).models.write.setPolicy([f.taskId, { ...policy, encryptedAggregation: true }]));
+      await f.send(f.as(f.wallets.keyHolder).encryptionKeys.write.publishKey(["QmPublicKey", keccak256(toBytes("pk")), keccak256(toBytes("params"))]));
+      const roundId = await openRound(f);
+      await commit(f, roundId, updateLeaves(f, 2));
+      return {
+        as: f.as(f.wallets.keyHolder),
+        send: (c) => c.encryptionKeys.write.recordDecryption([roundId, 1n, keccak256(toBytes("aggregate")), weightsHashA, "QmAggregate"]),
+        event: "AggregateDecrypted",
+      };
+    },
+  },
 };
 
 const abiOf: Record<ManagedContractName, Abi> = Object.fromEntries(managedContracts.map((name) => [name, readArtifact(name).abi])) as Record<ManagedContractName, Abi>;
@@ -164,6 +179,7 @@ function representatives(f: Fixture): { label: string; wallet: Fixture["wallets"
     { label: "GATEWAY", wallet: f.wallets.gateways[0]!, holds: ["GATEWAY"] },
     { label: "AUDITOR", wallet: f.wallets.auditor, holds: ["AUDITOR"] },
     { label: "ROUND_OPENER", wallet: f.wallets.roundOpenerOnly, holds: ["ROUND_OPENER"] },
+    { label: "KEY_HOLDER", wallet: f.wallets.keyHolder, holds: ["KEY_HOLDER"] },
     { label: "no role", wallet: f.wallets.outsider, holds: [] },
   ];
 }

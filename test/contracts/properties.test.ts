@@ -6,6 +6,7 @@ import { parseEventLogs, type Hex } from "viem";
 import { modelRegistryAbi } from "../../lib/chain/abis.generated.ts";
 import { makeFixture, type Fixture } from "../helpers/fixture.ts";
 import { commit, latestTimestamp, updateLeaves, weightsHashA, weightsHashB } from "../helpers/rounds.ts";
+import { noPrivacy } from "../../lib/chain/policy.ts";
 
 const connection = await network.create();
 const { networkHelpers } = connection;
@@ -71,7 +72,7 @@ async function play(f: Fixture, op: Operation): Promise<void> {
       });
     case "policy":
       return attempt(() =>
-        f.send(f.as(f.wallets.governance).models.write.setPolicy([f.taskId, { metricId: `0x${"00".repeat(31)}01`, higherIsBetter: false, threshold: BigInt(op.threshold) * 1_000_000n, minImprovement: BigInt(op.minImprovement) * 1_000_000n, minParticipants: op.minParticipants, quorum: 2 }])),
+        f.send(f.as(f.wallets.governance).models.write.setPolicy([f.taskId, { metricId: `0x${"00".repeat(31)}01`, higherIsBetter: false, threshold: BigInt(op.threshold) * 1_000_000n, minImprovement: BigInt(op.minImprovement) * 1_000_000n, minParticipants: op.minParticipants, quorum: 2, ...noPrivacy }])),
       );
     case "wait":
       await networkHelpers.time.increase(BigInt(op.seconds));

@@ -41,6 +41,7 @@ export interface Fixture {
     oracles: Wallet[];
     gateways: Wallet[];
     auditor: Wallet;
+    keyHolder: Wallet;
     pureAdmin: Wallet;
     roundOpenerOnly: Wallet;
     outsider: Wallet;
@@ -66,6 +67,7 @@ export function makeFixture(connection: NetworkConnection) {
       oracles: devRoles.oracles.map(wallet),
       gateways: devRoles.gateways.map(wallet),
       auditor: wallet(devRoles.auditor),
+      keyHolder: wallet(devRoles.keyHolder),
       pureAdmin: wallet(extraAccounts.pureAdmin),
       roundOpenerOnly: wallet(extraAccounts.roundOpenerOnly),
       outsider: wallet(extraAccounts.outsider),
@@ -76,6 +78,7 @@ export function makeFixture(connection: NetworkConnection) {
       oracles: devRoles.oracles.map(address),
       gateways: devRoles.gateways.map(address),
       auditors: [address(devRoles.auditor)],
+      keyHolders: [address(devRoles.keyHolder)],
     }, testPlan);
     const governance = contractsFor(clients, addresses, wallets.governance);
     await confirm(clients.publicClient, await governance.manager.write.grantRole([Role.ADMIN, wallets.pureAdmin.account.address, 0]));

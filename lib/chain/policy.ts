@@ -1,0 +1,28 @@
+/**
+ * Task policies as the ModelRegistry takes them. The privacy options live in the policy so that every party reads
+ * the same rules from the chain: devices (encrypt? clip and noise?), oracles (aggregate ciphertexts?), the key holder
+ * (decrypt for this task?) and auditors.
+ */
+import type { AbiParameterToPrimitiveType, ExtractAbiFunction } from "abitype";
+import type { modelRegistryAbi } from "./abis.generated.ts";
+
+export type TaskPolicy = AbiParameterToPrimitiveType<ExtractAbiFunction<typeof modelRegistryAbi, "setPolicy">["inputs"][1]>;
+
+export interface PrivacyOptions {
+  encryptedAggregation: boolean;
+  /** L2 clip norm of a device's update delta, scaled by 1e6 (0 = no differential privacy). */
+  dpClipNorm: number;
+  /** Gaussian noise multiplier sigma, scaled by 1e6 (0 = no noise). */
+  dpNoiseMultiplier: number;
+}
+
+/** Plaintext updates, no differential privacy. */
+export const noPrivacy: PrivacyOptions = { encryptedAggregation: false, dpClipNorm: 0, dpNoiseMultiplier: 0 };
+
+/** On-chain fixed point (1e6) from a real number, for dpClipNorm and dpNoiseMultiplier. */
+export function privacyScaled(value: number, what: string): number {
+  if (!(Number.isFinite(value) && value >= 0)) throw new Error(`${what} must be a finite number >= 0, got ${value}`);
+  const scaled = Math.round(value * 1e6);
+  if (scaled > 0xffff_ffff) throw new Error(`${what} ${value} does not fit the policy's uint32 (max ${0xffff_ffff / 1e6})`);
+  return scaled;
+}
