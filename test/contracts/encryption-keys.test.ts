@@ -26,6 +26,16 @@ async function publishKey(f: Fixture, cid = "QmKey1") {
   return f.send(f.as(f.wallets.keyHolder).encryptionKeys.write.publishKey([cid, publicKeyHash, parametersHash]));
 }
 
+/** An encrypted task with key 1 published and a round committed with 2 updates. */
+async function committedEncryptedRound() {
+  const f = await networkHelpers.loadFixture(deployAndSeed);
+  await encryptedTask(f);
+  await publishKey(f);
+  const roundId = await openRound(f);
+  await commit(f, roundId, updateLeaves(f, 2));
+  return { f, roundId, keys: f.as(f.wallets.keyHolder).encryptionKeys };
+}
+
 describe("EncryptionKeyRegistry: CKKS keys and aggregate decryptions", () => {
   it("publishes keys; rotation activates the newest and keeps older ones readable", async () => {
     const f = await networkHelpers.loadFixture(deployAndSeed);
@@ -51,12 +61,7 @@ describe("EncryptionKeyRegistry: CKKS keys and aggregate decryptions", () => {
   });
 
   it("records one decryption of a committed round of an encrypted task, with the hashes", async () => {
-    const f = await networkHelpers.loadFixture(deployAndSeed);
-    await encryptedTask(f);
-    await publishKey(f);
-    const roundId = await openRound(f);
-    await commit(f, roundId, updateLeaves(f, 2));
-    const keys = f.as(f.wallets.keyHolder).encryptionKeys;
+    const { f, roundId, keys } = await committedEncryptedRound();
     const receipt = await f.send(keys.write.recordDecryption([roundId, 1n, aggregateHash, weightsHashA, "QmAggregate"]));
     const [event] = parseEventLogs({ abi: encryptionKeyRegistryAbi, logs: receipt.logs, eventName: "AggregateDecrypted" });
     expect(event!.args).to.deep.include({ roundId, keyId: 1n, holder: f.wallets.keyHolder.account.address, aggregateHash, resultHash: weightsHashA, resultCid: "QmAggregate" });
@@ -88,12 +93,7 @@ describe("EncryptionKeyRegistry: CKKS keys and aggregate decryptions", () => {
   });
 
   it("refuses an unknown key and empty hashes or CID", async () => {
-    const f = await networkHelpers.loadFixture(deployAndSeed);
-    await encryptedTask(f);
-    await publishKey(f);
-    const roundId = await openRound(f);
-    await commit(f, roundId, updateLeaves(f, 2));
-    const keys = f.as(f.wallets.keyHolder).encryptionKeys;
+    const { f, roundId, keys } = await committedEncryptedRound();
     const zero = `0x${"00".repeat(32)}` as const;
     await expectRevert(keys.write.recordDecryption([roundId, 2n, aggregateHash, weightsHashA, "QmAggregate"]), "UnknownKey", [2n]);
     await expectRevert(keys.write.recordDecryption([roundId, 0n, aggregateHash, weightsHashA, "QmAggregate"]), "UnknownKey", [0n]);
