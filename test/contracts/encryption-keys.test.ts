@@ -93,7 +93,7 @@ describe("EncryptionKeyRegistry: CKKS keys and aggregate decryptions", () => {
   });
 
   it("refuses an unknown key and empty hashes or CID", async () => {
-    const { f, roundId, keys } = await committedEncryptedRound();
+    const { roundId, keys } = await committedEncryptedRound();
     const zero = `0x${"00".repeat(32)}` as const;
     await expectRevert(keys.write.recordDecryption([roundId, 2n, aggregateHash, weightsHashA, "QmAggregate"]), "UnknownKey", [2n]);
     await expectRevert(keys.write.recordDecryption([roundId, 0n, aggregateHash, weightsHashA, "QmAggregate"]), "UnknownKey", [0n]);
