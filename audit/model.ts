@@ -7,8 +7,9 @@
  * this module gathers the evidence and phrases the checks.
  */
 import { isAddressEqual, keccak256, toBytes, type Address, type Hex } from "viem";
-import type { LogPosition } from "../lib/chain/logs.ts";
+import { isBefore, type LogPosition } from "../lib/chain/logs.ts";
 import { VersionStatus } from "../lib/chain/status.ts";
+import { aggregateCommittedUpdates } from "../lib/fl/encrypted-round.ts";
 import { decodeSealedUpdates, type SealedUpdates } from "../lib/fl/sealed-updates.ts";
 import { deviceStateAt, type LogPlace, type RoleMembershipAt } from "../lib/provenance/history.ts";
 import type { AuditCheck, EvidenceValue, LineageNode, SubjectReport } from "./report.ts";
@@ -117,6 +118,8 @@ export async function auditVersion(ctx: ModelAuditContext, versionId: bigint, op
     checks.push(await proposalCheck(ctx, versionId));
     checks.push(await attestationsCheck(ctx, versionId, view));
     checks.push(await policyCheck(ctx, versionId, view));
+    const decryption = await decryptionCheck(ctx, versionId, view);
+    if (decryption) checks.push(decryption);
     if (options.withUpdates ?? true) checks.push(...(await updateChecks(ctx, versionId, view)));
   }
 
@@ -244,6 +247,51 @@ async function attestationsCheck(ctx: ModelAuditContext, versionId: bigint, view
   if (decision && quorum !== null && valid < quorum) problems.push(`only ${valid} distinct oracle attestations, the quorum when it was ${decision.deployed ? "deployed" : "rejected"} was ${quorum}`);
   if (problems.length) return fail("attestations", listed(problems), evidence);
   return pass("attestations", evidence, decision ? undefined : "not decided yet");
+}
+
+/**
+ * An encrypted round's version: its weights are the key holder's recorded decryption (AggregateDecrypted) of the
+ * round, recorded by a KEY_HOLDER under a published key; with full content verification, the recorded aggregate
+ * hash is recomputed from the committed ciphertexts. Plaintext rounds have nothing to check (undefined).
+ */
+async function decryptionCheck(ctx: ModelAuditContext, versionId: bigint, view: VersionView): Promise<AuditCheck | undefined> {
+  const { index, reads } = ctx;
+  const record = index.decryptions.get(view.roundId.toString());
+  const proposal = index.proposals.get(versionId.toString());
+  const policy = policyAt(index.policies.get(view.taskId.toLowerCase()) ?? [], proposal ? at(proposal.place) : { blockNumber: index.head })?.policy;
+  if (!record) {
+    if (!policy?.encryptedAggregation) return undefined;
+    return fail("decryption", `the task aggregates encrypted updates, but round ${view.roundId} has no recorded decryption: nothing accounts for version ${versionId}'s weights`, { roundId: view.roundId.toString() });
+  }
+  const evidence: Record<string, EvidenceValue> = {
+    keyId: record.keyId.toString(),
+    holder: record.holder,
+    aggregateHash: record.aggregateHash,
+    resultHash: record.resultHash,
+    resultCid: record.resultCid,
+    recordedAt: block(record.place),
+    transactionHash: record.place.transactionHash,
+  };
+  if (record.resultHash.toLowerCase() !== view.weightsHash.toLowerCase()) {
+    return fail("decryption", `version ${versionId}'s weights hash ${view.weightsHash} is not the key holder's decryption of round ${view.roundId} (${record.resultHash})`, evidence);
+  }
+  const key = index.keys.get(record.keyId.toString());
+  if (!key || !isBefore(key.place, at(record.place))) return fail("decryption", `key ${record.keyId} was not published before the decryption at block ${record.place.blockNumber}`, evidence);
+  const role = await reads.keyHolderAt(record.holder, at(record.place));
+  if (!role.member) return fail("decryption", `${record.holder} recorded the decryption at block ${record.place.blockNumber} (tx ${record.place.transactionHash}) without holding KEY_HOLDER`, evidence);
+  if (ctx.options.verifyUpdateContent !== "all") return pass("decryption", evidence, "the aggregate ciphertext was not recomputed (update content is sampled)");
+  const commitment = (index.commitments.get(view.roundId.toString()) ?? [])[0];
+  if (!commitment) return fail("decryption", `round ${view.roundId} has no commitment to rebuild the aggregate from`, evidence);
+  try {
+    const sealed = decodeSealedUpdates(await catDocument(ctx.sources, commitment.updatesCid));
+    const refs = sealed.updates.map((u) => ({ device: u.device, cid: u.update.updateCid, contentHash: u.update.weightsHash, sampleCount: u.update.sampleCount }));
+    const fetchContent = (cid: string) => ctx.sources.store.cat(cid, undefined, { timeoutMs: ctx.sources.catTimeoutMs });
+    const aggregate = await aggregateCommittedUpdates(fetchContent, refs, { uniform: (policy?.dpClipNorm ?? 0) > 0 });
+    if (aggregate.hash !== record.aggregateHash) return fail("decryption", `the committed ciphertexts of round ${view.roundId} aggregate to ${aggregate.hash}; the key holder recorded decrypting ${record.aggregateHash}`, evidence);
+    return pass("decryption", { ...evidence, recomputedAggregateHash: aggregate.hash });
+  } catch (error) {
+    return fail("decryption", `cannot rebuild round ${view.roundId}'s aggregate ciphertext: ${errorLine(error)}`, evidence);
+  }
 }
 
 /** Recomputes the verdict under the policy in force at the decision, against the version deployed then. */

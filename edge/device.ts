@@ -1,15 +1,17 @@
 import type { LayersModel } from "@tensorflow/tfjs";
 import { privateKeyToAccount } from "viem/accounts";
-import type { Address, Hex } from "viem";
+import { keccak256, type Address, type Hex } from "viem";
 import { signModelUpdate } from "../lib/chain/typed-data.ts";
 import { makeDataset, subset, type Dataset, type TaskKind } from "../lib/data/dataset.ts";
 import { RUL_CAP } from "../lib/data/windows.ts";
 import { envelopeToJson, toScaled, type SignedUpdate } from "../lib/fl/envelope.ts";
+import { encryptVector } from "../lib/he/index.ts";
 import type { ContentStore } from "../lib/ipfs/store.ts";
 import { flattenWeights, setFlatWeights } from "../lib/model/model.ts";
 import type { TfModule } from "../lib/model/tf.ts";
 import { evaluate, trainLocal } from "../lib/model/train.ts";
-import { weightsHash, weightsToBytes } from "../lib/model/weights.ts";
+import { weightsToBytes } from "../lib/model/weights.ts";
+import { cryptoGaussian, privatiseUpdate, type DpConfig } from "../lib/privacy/dp.ts";
 
 /** How a Byzantine device corrupts its update (for robustness experiments). */
 export type Attack = "sign_flip" | "scaled" | "label_flip";
@@ -34,6 +36,14 @@ export interface TrainingSettings {
   localEpochs: number;
   batchSize: number;
   seed: number;
+}
+
+/** What the task's on-chain policy asks of a device's update before it leaves the device. */
+export interface UpdatePrivacy {
+  /** Clip the delta and add this device's share of the Gaussian noise. */
+  dp?: DpConfig;
+  /** Encrypt under the consortium's active CKKS key. */
+  encryption?: { keyId: bigint; publicKey: Uint8Array };
 }
 
 export interface TrainedUpdate {
@@ -91,6 +101,7 @@ export async function trainAndSign(
   base: { model: LayersModel; weights: Float32Array },
   round: RoundInfo,
   settings: TrainingSettings,
+  privacy: UpdatePrivacy = {},
 ): Promise<TrainedUpdate> {
   const { tf, store } = context;
   const { train, validation } = localSplit(device.data);
@@ -99,17 +110,24 @@ export async function trainAndSign(
   await trainLocal(tf, base.model, trainingData, { epochs: settings.localEpochs, batchSize: settings.batchSize, seed: settings.seed + device.index * 7919 + Number(round.roundId) });
   const evaluation = evaluate(tf, base.model, validation, settings.kind);
   const localMetric = "rmse" in evaluation ? evaluation.rmse : evaluation.f1;
-  const weights = corrupt(flattenWeights(base.model), base.weights, device.attack);
-  const cid = await store.addFile(weightsToBytes(weights));
+  let weights = corrupt(flattenWeights(base.model), base.weights, device.attack);
+  // An attacker skips what honest devices do (clip and noise); it still has to encrypt, or the oracles refuse it.
+  // The noise is drawn once per round and these bytes are what every oracle (and every resend) gets.
+  if (privacy.dp && !device.attack) weights = privatiseUpdate(base.weights, weights, privacy.dp, cryptoGaussian()).weights;
+  const content = privacy.encryption ? await encryptVector(privacy.encryption.publicKey, privacy.encryption.keyId, weights) : weightsToBytes(weights);
+  const cid = await store.addFile(content);
   const account = privateKeyToAccount(device.privateKey);
   const update = {
     taskId: round.taskId,
     roundId: round.roundId,
     baseVersion: round.baseVersion,
     updateCid: cid,
-    weightsHash: weightsHash(weights),
-    sampleCount: BigInt(train.rows),
-    metrics: [toScaled(localMetric)],
+    // keccak256 of the published bytes: the canonical float32 weights, or the encrypted container.
+    weightsHash: keccak256(content),
+    // Under differential privacy the aggregate is uniform, and neither the sample count nor a metric of the
+    // un-noised model may leave the device: both are outside what the noise protects.
+    sampleCount: privacy.dp ? 1n : BigInt(train.rows),
+    metrics: privacy.dp ? [] : [toScaled(localMetric)],
     // One update per device per round: the round id is a nonce the device never reuses.
     nonce: round.roundId,
     deadline: round.deadline,

@@ -11,13 +11,15 @@ import { connectRpc } from "../lib/chain/clients.ts";
 import { suiteContracts } from "../lib/chain/contracts.ts";
 import { readDeployment } from "../lib/chain/deployment.ts";
 import { deviceKey, devPrivateKey } from "../lib/chain/dev-accounts.ts";
+import { privacyOf } from "../lib/chain/policy.ts";
 import { RoundStatus } from "../lib/chain/status.ts";
 import { mulberry32, permutation } from "../lib/data/dataset.ts";
 import { loadFederatedData } from "../lib/fl/data-source.ts";
+import { loadPublicKey, type PublicKeyRecord } from "../lib/fl/encryption-key.ts";
 import { loadVerifiedModel } from "../lib/fl/model-store.ts";
 import { openContentStore } from "../lib/ipfs/store.ts";
 import { initTf } from "../lib/model/tf.ts";
-import { isRetryable, sendUpdate, submit, trainAndSign, type Attack, type DeviceProfile } from "./device.ts";
+import { isRetryable, sendUpdate, submit, trainAndSign, type Attack, type DeviceProfile, type UpdatePrivacy } from "./device.ts";
 
 const attacks = ["sign_flip", "scaled", "label_flip"] as const;
 const list = (value: string | undefined) => (value ? value.split(",").map((item) => item.trim()).filter(Boolean) : []);
@@ -87,6 +89,24 @@ if (config.shard >= config.shards) throw new Error(`--shard ${config.shard} is n
 emit("ready", { gatewayUrl, devices: fleet.length, byzantine: [...byzantine].sort((a, b) => a - b) });
 
 const handled = new Set<bigint>();
+const publicKeys = new Map<bigint, PublicKeyRecord>();
+
+/** The task's privacy policy for this round, with the active public key fetched and verified once per key. */
+async function updatePrivacy(): Promise<UpdatePrivacy> {
+  const privacy = privacyOf(await contracts.models.read.policyOf([taskId]));
+  let encryption: UpdatePrivacy["encryption"];
+  if (privacy.encryptedAggregation) {
+    const activeKeyId = await contracts.encryptionKeys.read.activeKeyId();
+    let key = publicKeys.get(activeKeyId);
+    if (!key) {
+      key = await loadPublicKey(contracts, store, activeKeyId);
+      publicKeys.set(activeKeyId, key);
+      emit("public_key", { keyId: key.keyId, cid: key.cid });
+    }
+    encryption = { keyId: key.keyId, publicKey: key.publicKey };
+  }
+  return { ...(privacy.dp ? { dp: privacy.dp } : {}), ...(encryption ? { encryption } : {}) };
+}
 /** Sends that failed for a retryable reason, re-sent with backoff while their round is open. */
 const pending: { roundId: bigint; device: string; oracle: string; body: string; attempts: number; nextAt: number }[] = [];
 
@@ -117,7 +137,8 @@ while (!stopping) {
       const round = await contracts.models.read.round([roundId]);
       const version = await contracts.models.read.version([round.baseVersion]);
       const base = await loadVerifiedModel(tf, store, version.cid, version.weightsHash);
-      emit("round", { roundId, baseVersion: round.baseVersion, cid: version.cid });
+      const privacy = await updatePrivacy();
+      emit("round", { roundId, baseVersion: round.baseVersion, cid: version.cid, encrypted: privacy.encryption !== undefined, dp: privacy.dp !== undefined });
       // Only the round's leader (oracles listed in rotation order: round r is led by oracle (r − 1) mod n) seals the
       // round, and the others verify its sealed set themselves, so by default updates go to the leader alone.
       const recipients = config.sendTo === "all" ? config.oracleUrls : [config.oracleUrls[Number((roundId - 1n) % BigInt(config.oracleUrls.length))]!];
@@ -132,6 +153,7 @@ while (!stopping) {
           base,
           { taskId, roundId, baseVersion: round.baseVersion, deadline: round.deadline },
           { kind: data.kind, localEpochs: config.localEpochs, batchSize: config.batchSize, seed: config.seed },
+          privacy,
         );
         const sending: Promise<void> = submit(recipients, trained).then((outcome) => {
           const { body, ...reported } = outcome;

@@ -1,5 +1,6 @@
 import type { Address, Hex } from "viem";
 import type { SuiteContracts } from "../lib/chain/contracts.ts";
+import { privacyOf } from "../lib/chain/policy.ts";
 import { DeviceStatus, RoundStatus } from "../lib/chain/status.ts";
 import type { ContentStore } from "../lib/ipfs/store.ts";
 import type { CheckContext } from "./checks.ts";
@@ -7,7 +8,7 @@ import type { CheckContext } from "./checks.ts";
 
 /** Where the checks read from: the chain for devices, rounds and time; the oracle's own records for nonces. */
 export interface CheckSources {
-  contracts: Pick<SuiteContracts, "devices" | "models">;
+  contracts: Pick<SuiteContracts, "devices" | "models" | "encryptionKeys">;
   chainId: number;
   updateLedger: Address;
   taskId: Hex;
@@ -42,5 +43,9 @@ export function chainCheckContext(sources: CheckSources): CheckContext {
     fetchBytes: (cid) => sources.store.cat(cid, undefined, { timeoutMs: 15_000 }),
     baseWeights: sources.baseWeights,
     maxUpdateNorm: sources.maxUpdateNorm,
+    privacy: async () => {
+      const privacy = privacyOf(await models.read.policyOf([sources.taskId]));
+      return { ...privacy, activeKeyId: privacy.encryptedAggregation ? await sources.contracts.encryptionKeys.read.activeKeyId() : 0n };
+    },
   };
 }

@@ -1,7 +1,10 @@
-import { recoverTypedDataAddress, type Address, type Hex } from "viem";
+import { keccak256, recoverTypedDataAddress, type Address, type Hex } from "viem";
+import type { TaskPrivacy } from "../lib/chain/policy.ts";
 import { modelUpdateDomain, modelUpdateTypes } from "../lib/chain/typed-data.ts";
 import { parseEnvelope, type SignedUpdate } from "../lib/fl/envelope.ts";
-import { bytesToWeights, weightsHash } from "../lib/model/weights.ts";
+import { decodeEncryptedVector } from "../lib/he/index.ts";
+import { bytesToWeights, l2Norm, weightsHash } from "../lib/model/weights.ts";
+import { maxPlausibleNoisedNorm } from "../lib/privacy/dp.ts";
 
 /** Why an update was refused. Every refusal names one, and the HTTP API returns it. */
 export type RejectionReason =
@@ -21,10 +24,13 @@ export type RejectionReason =
   | "weights_hash_mismatch"
   | "shape_mismatch"
   | "non_finite"
-  | "norm_out_of_bounds";
+  | "norm_out_of_bounds"
+  | "malformed_ciphertext"
+  | "wrong_key";
 
 export type CheckResult =
-  | { ok: true; device: Address; envelope: SignedUpdate; weights: Float32Array; norm: number }
+  /** `weights` and `norm` for plaintext updates; an encrypted update's content is known to be well formed only. */
+  | { ok: true; device: Address; envelope: SignedUpdate; weights: Float32Array | undefined; norm: number | undefined }
   | { ok: false; reason: RejectionReason; message: string; device?: Address; roundId?: bigint };
 
 /** What the checks need from the chain, the oracle's own store and IPFS. */
@@ -41,8 +47,18 @@ export interface CheckContext {
   hasAccepted(roundId: bigint, device: Address): boolean;
   fetchBytes(cid: string): Promise<Uint8Array>;
   baseWeights(baseVersion: bigint): Promise<Float32Array>;
-  /** Largest accepted L2 norm of (update − base). */
+  /** Largest accepted L2 norm of (update − base) without differential privacy. */
   maxUpdateNorm: number;
+  /** The task's privacy policy, and the encryption key updates must use when it encrypts. */
+  privacy(): Promise<TaskPrivacy & { activeKeyId: bigint }>;
+}
+
+/**
+ * The norm bound on (update − base): the configured bound, or under differential privacy the largest norm an honest
+ * device's clipped and noised update reaches (except with negligible probability), if that is larger.
+ */
+export function updateNormBound(maxUpdateNorm: number, privacy: TaskPrivacy, base: Float32Array): number {
+  return privacy.dp ? Math.max(maxUpdateNorm, maxPlausibleNoisedNorm(privacy.dp, base.length, l2Norm(base))) : maxUpdateNorm;
 }
 
 
@@ -93,11 +109,27 @@ export async function checkUpdate(context: CheckContext, body: unknown): Promise
   } catch (error) {
     return reject("weights_unavailable", `cannot fetch ${update.updateCid}: ${error instanceof Error ? error.message : String(error)}`, device);
   }
+  const privacy = await context.privacy();
+  const base = await context.baseWeights(update.baseVersion);
+  if (privacy.encryptedAggregation) {
+    // Under encryption the content can be checked for form, key and size only: values and norm are hidden.
+    const hash = keccak256(bytes);
+    if (hash !== update.weightsHash) return reject("weights_hash_mismatch", `content of ${update.updateCid} hashes to ${hash}, the signed hash is ${update.weightsHash}`, device);
+    let header;
+    try {
+      header = decodeEncryptedVector(bytes);
+    } catch (error) {
+      return reject("malformed_ciphertext", `${update.updateCid} is not an encrypted update: ${error instanceof Error ? error.message : String(error)}`, device);
+    }
+    if (header.kind !== "update") return reject("malformed_ciphertext", `${update.updateCid} is an encrypted ${header.kind}, not an update`, device);
+    if (header.keyId !== privacy.activeKeyId) return reject("wrong_key", `encrypted under key ${header.keyId}; the active key is ${privacy.activeKeyId}`, device);
+    if (header.length !== base.length) return reject("shape_mismatch", `update encrypts ${header.length} parameters, the model has ${base.length}`, device);
+    return { ok: true, device, envelope, weights: undefined, norm: undefined };
+  }
   if (bytes.length % 4 !== 0) return reject("shape_mismatch", `${bytes.length} bytes is not a float32 vector`, device);
   const weights = bytesToWeights(bytes);
   const hash = weightsHash(weights);
   if (hash !== update.weightsHash) return reject("weights_hash_mismatch", `content of ${update.updateCid} hashes to ${hash}, the signed hash is ${update.weightsHash}`, device);
-  const base = await context.baseWeights(update.baseVersion);
   if (weights.length !== base.length) return reject("shape_mismatch", `update has ${weights.length} parameters, the model has ${base.length}`, device);
   let squaredNorm = 0;
   for (let i = 0; i < weights.length; i++) {
@@ -107,6 +139,7 @@ export async function checkUpdate(context: CheckContext, body: unknown): Promise
     squaredNorm += delta * delta;
   }
   const norm = Math.sqrt(squaredNorm);
-  if (norm > context.maxUpdateNorm) return reject("norm_out_of_bounds", `update norm ${norm.toFixed(3)} exceeds the bound ${context.maxUpdateNorm}`, device);
+  const bound = updateNormBound(context.maxUpdateNorm, privacy, base);
+  if (norm > bound) return reject("norm_out_of_bounds", `update norm ${norm.toFixed(3)} exceeds the bound ${bound.toFixed(3)}`, device);
   return { ok: true, device, envelope, weights, norm };
 }

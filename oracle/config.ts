@@ -32,6 +32,8 @@ export const oracleConfigSchema = z.object({
   unitsPerDevice: z.coerce.number().int().positive().optional(),
   /** XAI-guided weighting: down-weight (or drop) updates whose feature importance disagrees with the consensus. */
   xaiWeighting: z.boolean(),
+  /** The key holder's HTTP API, asked to decrypt the aggregate of an encrypted task's round (leader only). */
+  keyHolderUrl: z.string().url().optional(),
 });
 
 export type OracleConfig = z.infer<typeof oracleConfigSchema>;
@@ -71,6 +73,7 @@ export function readOracleConfig(argv: string[] = process.argv.slice(2), env: No
       "expected-participants": { type: "string" }, "seal-window": { type: "string" }, strategy: { type: "string" },
       "max-update-norm": { type: "string" }, dataset: { type: "string" }, "dataset-dir": { type: "string" },
       devices: { type: "string" }, seed: { type: "string" }, units: { type: "string" }, "xai-weighting": { type: "boolean" },
+      "key-holder-url": { type: "string" },
     },
   });
   const parsed = oracleConfigSchema.safeParse({
@@ -94,6 +97,7 @@ export function readOracleConfig(argv: string[] = process.argv.slice(2), env: No
     seed: values.seed ?? env.ORACLE_SEED ?? 7,
     unitsPerDevice: values.units ?? env.ORACLE_UNITS_PER_DEVICE,
     xaiWeighting: values["xai-weighting"] ?? env.ORACLE_XAI_WEIGHTING === "1",
+    keyHolderUrl: values["key-holder-url"] ?? env.ORACLE_KEY_HOLDER_URL,
   });
   if (!parsed.success) throw new Error(`invalid oracle configuration:\n${z.prettifyError(parsed.error)}`);
   parseStrategy(parsed.data.strategy);

@@ -5,21 +5,24 @@ import { getAddress, keccak256, toBytes, type Address, type Hex } from "viem";
 import { connectRpc, confirm, type ChainClients } from "../lib/chain/clients.ts";
 import { suiteContracts, type SuiteContracts } from "../lib/chain/contracts.ts";
 import { readDeployment, type Deployment } from "../lib/chain/deployment.ts";
+import { privacyOf, type TaskPrivacy } from "../lib/chain/policy.ts";
 import { RoundStatus, VersionStatus } from "../lib/chain/status.ts";
 import { buildUpdateTree, type UpdateLeaf } from "../lib/chain/update-tree.ts";
 import type { FederatedData } from "../lib/data/dataset.ts";
 import { loadFederatedData } from "../lib/fl/data-source.ts";
 import { envelopeToJson, fromScaled, toScaled } from "../lib/fl/envelope.ts";
 import { loadVerifiedModel, publishModel } from "../lib/fl/model-store.ts";
+import { aggregateEncryptedUpdates } from "../lib/fl/encrypted-round.ts";
 import { encodeSealedUpdates } from "../lib/fl/sealed-updates.ts";
 import { validationMetric } from "../lib/fl/validation.ts";
 import { openContentStore, type ContentStore } from "../lib/ipfs/store.ts";
 import { setFlatWeights } from "../lib/model/model.ts";
 import { initTf, type TfModule } from "../lib/model/tf.ts";
-import { bytesToWeights, l2Distance, weightsHash } from "../lib/model/weights.ts";
+import { bytesToWeights, isFinite as allFinite, l2Distance, weightsHash } from "../lib/model/weights.ts";
+import { effectiveNoiseMultiplier, publishedUpdateNoiseMultiplier, RdpAccountant } from "../lib/privacy/accountant.ts";
 import { strategyFor, type Aggregate, type ClientUpdate } from "./aggregation/strategy.ts";
 import { chainCheckContext } from "./check-context.ts";
-import { checkUpdate, type CheckContext, type CheckResult } from "./checks.ts";
+import { checkUpdate, updateNormBound, type CheckContext, type CheckResult } from "./checks.ts";
 import { parseStrategy, type OracleConfig } from "./config.ts";
 import { HttpError, serveJson } from "../lib/http/json-server.ts";
 import { PrometheusMetrics } from "../lib/http/metrics.ts";
@@ -318,23 +321,38 @@ export class OracleNode {
     this.log("sealed", { roundId: roundId.toString(), updates: sealed.length, root: tree.root, updatesCid });
   }
 
-  /** Aggregates the sealed updates of a round exactly as every oracle must: tree order, the task's strategy. */
-  async #aggregateSealed(roundId: bigint, round: { baseVersion: bigint; participationBlock: number; participantsRoot: Hex }, sealed: AcceptedUpdate[]) {
+  /**
+   * Aggregates the sealed updates of a round exactly as every oracle must: tree order, the task's strategy. Under
+   * encryption the aggregate is the key holder's decryption of the ciphertext sum, which the leader requests
+   * (`requestDecryption`) and everyone checks against the sum they compute themselves.
+   */
+  async #aggregateSealed(roundId: bigint, round: { baseVersion: bigint; participationBlock: number; participantsRoot: Hex }, sealed: AcceptedUpdate[], options: { requestDecryption?: boolean } = {}) {
     const tree = buildUpdateTree(sealed.map(leafOf));
     if (tree.root !== round.participantsRoot) throw new Error(`the sealed updates of round ${roundId} build root ${tree.root}, the chain has ${round.participantsRoot}`);
     const ordered = [...tree.entries()].map(([, value]) => sealed.find((u) => u.device === value[0])!);
+    const privacy = privacyOf(await this.contracts.models.read.policyOf([this.taskId]));
+    if (privacy.encryptedAggregation) {
+      const weights = await this.#encryptedAggregate(roundId, round.baseVersion, ordered, privacy, options.requestDecryption === true);
+      return { ordered, clientUpdates: [] as ClientUpdate[], result: { weights, selected: ordered.map((_, index) => index) }, privacy };
+    }
     const clientUpdates: ClientUpdate[] = await mapConcurrently(ordered, 16, async (update) => {
       const weights = bytesToWeights(await this.store.cat(update.envelope.update.updateCid, undefined, { timeoutMs: 30_000 }));
       const reputation = await this.contracts.reputation.read.deviceScore([update.device], { blockNumber: BigInt(round.participationBlock) });
       const localMetric = update.envelope.update.metrics[0];
       return {
         weights,
-        sampleCount: Number(update.envelope.update.sampleCount),
+        // Under differential privacy every device counts the same: the noise is calibrated to one device's clip norm.
+        sampleCount: privacy.dp ? 1 : Number(update.envelope.update.sampleCount),
         quality: localMetric === undefined ? 0 : 1 / (1 + Math.abs(fromScaled(localMetric))),
         reputation: reputation / 1000,
       };
     });
-    if (!this.config.xaiWeighting || clientUpdates.length < 3) return { ordered, clientUpdates, result: this.aggregate(clientUpdates) };
+    const aggregated = await this.#aggregatePlain(roundId, round, clientUpdates);
+    return { ordered, clientUpdates, result: aggregated, privacy };
+  }
+
+  async #aggregatePlain(roundId: bigint, round: { baseVersion: bigint }, clientUpdates: ClientUpdate[]): Promise<{ weights: Float32Array; selected: number[] }> {
+    if (!this.config.xaiWeighting || clientUpdates.length < 3) return this.aggregate(clientUpdates);
     // XAI-guided weighting: each update's permutation importance on 256 held-out rows (seeded by the round, so every
     // oracle computes the same), weighted by agreement with the consensus; strong disagreement drops the update.
     const { model } = await this.#loadVersion(round.baseVersion);
@@ -350,15 +368,101 @@ export class OracleNode {
     }
     const weighted = applyXaiWeights(clientUpdates, xaiGuidedWeights(importances));
     const inner = this.aggregate(weighted.updates);
-    return { ordered, clientUpdates, result: { weights: inner.weights, selected: inner.selected.map((index) => weighted.kept[index]!) } };
+    return { weights: inner.weights, selected: inner.selected.map((index) => weighted.kept[index]!) };
+  }
+
+  /**
+   * The decrypted FedAvg of an encrypted round: the ciphertext sum of the committed updates, computed here; the key
+   * holder's decryption of exactly that sum (requested by the leader, read from the chain by the others); and a
+   * plausibility check on the result, the one look at the values encryption allows. Each update was bounded by its
+   * device, and a weighted mean of updates within a bound is within it, so an aggregate beyond the bound, or with a
+   * non-finite value, proves some update broke the rules.
+   */
+  async #encryptedAggregate(roundId: bigint, baseVersion: bigint, ordered: AcceptedUpdate[], privacy: TaskPrivacy, requestDecryption: boolean): Promise<Float32Array> {
+    if (parseStrategy(this.config.strategy).name !== "fedavg") {
+      throw new Error(`strategy ${this.config.strategy} cannot run on ciphertexts: only weighted FedAvg (plaintext weights and sums) works under encryption`);
+    }
+    const base = await this.#baseWeightsOf(baseVersion);
+    const activeKeyId = await this.contracts.encryptionKeys.read.activeKeyId();
+    const fetchContent = (cid: string) => this.store.cat(cid, undefined, { timeoutMs: 30_000 });
+    const refs = ordered.map((u) => ({ device: u.device, cid: u.envelope.update.updateCid, contentHash: u.envelope.update.weightsHash, sampleCount: u.envelope.update.sampleCount }));
+    const started = performance.now();
+    const aggregate = await aggregateEncryptedUpdates(fetchContent, refs, { uniform: privacy.dp !== undefined, length: base.length, keyId: activeKeyId });
+    const aggregatedMs = Math.round(performance.now() - started);
+    let decryption = await this.contracts.encryptionKeys.read.decryptionOf([roundId]);
+    if (decryption.keyId === 0n) {
+      if (!requestDecryption) throw new Error(`round ${roundId} has no recorded decryption of its aggregate`);
+      if (!this.config.keyHolderUrl) throw new Error("the task encrypts its updates but this oracle has no --key-holder-url to ask for the aggregate's decryption");
+      const aggregateCid = await this.store.addFile(aggregate.bytes);
+      const response = await fetch(`${this.config.keyHolderUrl}/decrypt`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ roundId: roundId.toString(), aggregateCid }), signal: AbortSignal.timeout(600_000) });
+      const answer = (await response.json()) as { decrypted?: boolean; reason?: string; message?: string; error?: string };
+      if (!response.ok || answer.decrypted !== true) throw new Error(`the key holder refused to decrypt round ${roundId}: ${answer.reason ?? response.status}: ${answer.message ?? answer.error ?? ""}`);
+      decryption = await this.contracts.encryptionKeys.read.decryptionOf([roundId]);
+      this.log("decrypted", { roundId: roundId.toString(), aggregateCid, aggregateHash: aggregate.hash, resultCid: decryption.resultCid, aggregate_ms: aggregatedMs });
+    }
+    if (decryption.aggregateHash !== aggregate.hash) {
+      throw new Error(`the key holder decrypted aggregate ${decryption.aggregateHash} for round ${roundId}; the committed updates aggregate to ${aggregate.hash}`);
+    }
+    const weights = bytesToWeights(await fetchContent(decryption.resultCid));
+    const resultHash = weightsHash(weights);
+    if (resultHash !== decryption.resultHash) throw new Error(`the decrypted aggregate at ${decryption.resultCid} hashes to ${resultHash}, the chain has ${decryption.resultHash}`);
+    if (weights.length !== base.length) throw new Error(`the decrypted aggregate has ${weights.length} parameters, the model has ${base.length}`);
+    if (!allFinite(weights)) throw new Error(`the decrypted aggregate of round ${roundId} has non-finite values: some update was not a real model`);
+    const bound = updateNormBound(this.config.maxUpdateNorm, privacy, base);
+    const distance = l2Distance(weights, base);
+    if (distance > bound) throw new Error(`the decrypted aggregate of round ${roundId} moved ${distance.toFixed(3)} from its base, beyond the per-update bound ${bound.toFixed(3)}: some update was out of bounds`);
+    return weights;
+  }
+
+  /**
+   * The task's privacy budget after this round, continued from the newest earlier report that carries one: RDP
+   * composition of every released round's Gaussian noise. A round whose updates were published in the clear
+   * protects a device only by its own share of the noise (σ/√K), an encrypted one by the sum's (σ·√(n/K)).
+   */
+  async #privacyAccount(roundId: bigint, privacy: TaskPrivacy, participants: number) {
+    if (!privacy.dp) return undefined;
+    const accountant = (await this.#previousAccountant(roundId)) ?? new RdpAccountant();
+    const { noiseMultiplier, expectedParticipants, delta } = privacy.dp;
+    const sigma = privacy.encryptedAggregation ? effectiveNoiseMultiplier(noiseMultiplier, expectedParticipants, participants) : publishedUpdateNoiseMultiplier(noiseMultiplier, expectedParticipants);
+    accountant.addGaussianRound(sigma);
+    const spent = accountant.spent(delta);
+    return {
+      ...privacy.dp,
+      encrypted: privacy.encryptedAggregation,
+      participants,
+      effectiveNoiseMultiplier: sigma,
+      epsilon: Number.isFinite(spent.epsilon) ? spent.epsilon : "Infinity",
+      order: Number.isFinite(spent.order) ? spent.order : null,
+      rounds: spent.rounds,
+      accountant: spent.accountant,
+      state: accountant.toJSON(),
+    };
+  }
+
+  async #previousAccountant(roundId: bigint): Promise<RdpAccountant | undefined> {
+    const { models } = this.contracts;
+    const count = await models.read.versionCountOfTask([this.taskId]);
+    const versionIds = await models.read.versionsOfTask([this.taskId, 0n, count]);
+    for (const versionId of [...versionIds].reverse()) {
+      const version = await models.read.version([versionId]);
+      if (version.roundId === 0n || version.roundId >= roundId || version.xaiReportCid === "") continue;
+      try {
+        const report = JSON.parse(new TextDecoder().decode(await this.store.cat(version.xaiReportCid, undefined, { timeoutMs: 30_000 }))) as { privacy?: { state?: Parameters<typeof RdpAccountant.fromJSON>[0] } };
+        if (report.privacy?.state) return RdpAccountant.fromJSON(report.privacy.state);
+      } catch (error) {
+        this.log("privacy_report_unreadable", { versionId: versionId.toString(), error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    return undefined;
   }
 
   async #propose(roundId: bigint, round: { baseVersion: bigint; participationBlock: number; participantsRoot: Hex }): Promise<void> {
     const sealed = this.state.sealed(roundId);
     if (!sealed) throw new Error(`round ${roundId} is committed but this oracle has no sealed set for it`);
     const t0 = performance.now();
-    const { ordered, clientUpdates, result } = await this.#aggregateSealed(roundId, round, sealed);
+    const { ordered, clientUpdates, result, privacy } = await this.#aggregateSealed(roundId, round, sealed, { requestDecryption: true });
     const t1 = performance.now();
+    const privacyReport = await this.#privacyAccount(roundId, privacy, ordered.length);
     const { model } = await this.#loadVersion(round.baseVersion);
     try {
       setFlatWeights(model, result.weights);
@@ -367,7 +471,7 @@ export class OracleNode {
       // 512 evenly spaced validation rows rank the features reliably at a fraction of the cost of all of them.
       const report = xaiReport(this.tf, model, this.data.validation, this.data.kind, { seed: Number(roundId), repeats: 1, maxRows: 512 });
       const t3 = performance.now();
-      const reportCid = await this.store.addFile(new TextEncoder().encode(JSON.stringify({ ...report, roundId: roundId.toString(), validationMetric: metric, failureF1: f1 ?? null, decisionThreshold: threshold ?? null, participants: ordered.map((u) => u.device) })));
+      const reportCid = await this.store.addFile(new TextEncoder().encode(JSON.stringify({ ...report, roundId: roundId.toString(), validationMetric: metric, failureF1: f1 ?? null, decisionThreshold: threshold ?? null, participants: ordered.map((u) => u.device), encryptedAggregation: privacy.encryptedAggregation, ...(privacyReport ? { privacy: privacyReport } : {}) })));
       const published = await publishModel(this.store, model);
       if (published.weightsHash !== weightsHash(result.weights)) throw new Error("the published model's weights differ from the aggregate");
       const receipt = await confirm(this.clients.publicClient, await this.contracts.models.write.proposeModel([roundId, { cid: published.cid, weightsHash: published.weightsHash, metric: toScaled(metric), participantsRoot: round.participantsRoot, xaiReportCid: reportCid }]));
@@ -375,7 +479,7 @@ export class OracleNode {
       this.metrics.increment("twinledger_oracle_gas_used_total", {}, Number(receipt.gasUsed));
       const ms = (from: number, to: number) => Math.round(to - from);
       this.#outliers.set(roundId, outliersOf(ordered, clientUpdates, result));
-      this.log("proposed", { roundId: roundId.toString(), cid: published.cid, metric, f1, participants: clientUpdates.length, selected: result.selected.length, timing_ms: { aggregate: ms(t0, t1), evaluate: ms(t1, t2), xai: ms(t2, t3), publish_and_propose: ms(t3, performance.now()) } });
+      this.log("proposed", { roundId: roundId.toString(), cid: published.cid, metric, f1, participants: ordered.length, encrypted: privacy.encryptedAggregation, epsilon: privacyReport?.epsilon ?? null, selected: result.selected.length, timing_ms: { aggregate: ms(t0, t1), evaluate: ms(t1, t2), xai: ms(t2, t3), publish_and_propose: ms(t3, performance.now()) } });
     } finally {
       model.dispose();
     }

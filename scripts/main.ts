@@ -27,6 +27,9 @@ const { values } = parseArgs({
     xai: { type: "boolean", default: false },
     "no-telemetry": { type: "boolean", default: false },
     "telemetry-rate": { type: "string" },
+    encrypt: { type: "boolean", default: false },
+    "dp-clip": { type: "string" },
+    "dp-noise": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -35,7 +38,9 @@ if (values.help) {
   console.log(`npm start -- [--devices N=20] [--rounds R=5] [--dataset synthetic|cmapss|ai4i] [--data-dir DIR=../shared/data]
           [--strategy fedavg|median|trimmed_mean[:β]|krum[:f]|multi_krum[:f:m]|clipped_fedavg[:norm]|weighted[:a:b:c]]
           [--byzantine FRACTION=0] [--xai] [--node hardhat|anvil] [--round-seconds 90] [--local-epochs 2] [--seed 7] [--keep]
-          [--telemetry-rate 20 (readings/s per device)] [--no-telemetry]`);
+          [--telemetry-rate 20 (readings/s per device)] [--no-telemetry]
+          [--encrypt (CKKS-encrypted updates, aggregated as ciphertexts; a key holder decrypts each round's sum only)]
+          [--dp-clip C --dp-noise σ (differential privacy: clip each update delta to C, Gaussian noise multiplier σ)]`);
   process.exit(0);
 }
 
@@ -52,7 +57,10 @@ const parsed = z
     localEpochs: z.coerce.number().int().min(1).max(50),
     seed: z.coerce.number().int(),
     telemetryRate: z.coerce.number().positive().max(1000),
+    dpClipNorm: z.coerce.number().positive().max(4000).optional(),
+    dpNoiseMultiplier: z.coerce.number().min(0).max(4000).optional(),
   })
+  .refine((o) => o.dpNoiseMultiplier === undefined || o.dpClipNorm !== undefined, { message: "--dp-noise needs --dp-clip (the noise is calibrated to the clip norm)", path: ["dpNoiseMultiplier"] })
   .safeParse({
     devices: values.devices ?? defaultClusterOptions.devices,
     rounds: values.rounds ?? 5,
@@ -65,12 +73,14 @@ const parsed = z
     localEpochs: values["local-epochs"] ?? defaultClusterOptions.localEpochs,
     seed: values.seed ?? defaultClusterOptions.seed,
     telemetryRate: values["telemetry-rate"] ?? 20,
+    dpClipNorm: values["dp-clip"],
+    dpNoiseMultiplier: values["dp-noise"],
   });
 if (!parsed.success) {
   console.error(`invalid options:\n${z.prettifyError(parsed.error)}\n(npm start -- --help)`);
   process.exit(2);
 }
-const options = { ...defaultClusterOptions, ...parsed.data, xaiWeighting: values.xai, telemetry: !values["no-telemetry"] };
+const options = { ...defaultClusterOptions, ...parsed.data, xaiWeighting: values.xai, telemetry: !values["no-telemetry"], encrypted: values.encrypt };
 
 let cluster: Cluster | undefined;
 let stopping = false;
@@ -89,7 +99,7 @@ process.on("SIGTERM", () => void shutdown(143));
 try {
   const started = Date.now();
   cluster = await Cluster.start(options, (step) => console.log(`• ${step}`));
-  console.log(`\nrunning ${options.rounds} rounds with ${options.devices} devices (${options.dataset}, ${options.strategy}${options.xaiWeighting ? ", XAI-guided weighting" : ""}${options.byzantine > 0 ? `, ${Math.round(options.byzantine * 100)}% Byzantine` : ""})\n`);
+  console.log(`\nrunning ${options.rounds} rounds with ${options.devices} devices (${options.dataset}, ${options.strategy}${options.xaiWeighting ? ", XAI-guided weighting" : ""}${options.byzantine > 0 ? `, ${Math.round(options.byzantine * 100)}% Byzantine` : ""}${options.encrypted ? ", CKKS-encrypted updates" : ""}${options.dpClipNorm ? `, DP clip ${options.dpClipNorm} σ ${options.dpNoiseMultiplier ?? 0}` : ""})\n`);
   const summaries: RoundSummary[] = [];
   for (let r = 0; r < options.rounds && !stopping; r++) {
     const bar = new SingleBar({ format: "round {round} [{bar}] {value}/{total} updates | {phase}", hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 3000 }, Presets.shades_classic);

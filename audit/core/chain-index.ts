@@ -5,7 +5,7 @@
  * block timestamps read only when a role grant's delay makes membership depend on the time.
  */
 import type { Address, Hex } from "viem";
-import { accessManagerAbi, deviceRegistryAbi, modelRegistryAbi, updateLedgerAbi } from "../../lib/chain/abis.generated.ts";
+import { accessManagerAbi, deviceRegistryAbi, encryptionKeyRegistryAbi, modelRegistryAbi, updateLedgerAbi } from "../../lib/chain/abis.generated.ts";
 import type { LogPosition } from "../../lib/chain/logs.ts";
 import { Role } from "../../lib/chain/roles.ts";
 import { deviceHistoryEvents, roleEvents, roleMembershipAt, type DeviceHistoryLog, type LogPlace, type RoleLog, type RoleMembershipAt } from "../../lib/provenance/history.ts";
@@ -71,6 +71,17 @@ export interface SubmissionRecord {
   place: LogPlace;
 }
 
+/** EncryptionKeyRegistry.AggregateDecrypted: what the key holder decrypted for a round, and into what. */
+export interface DecryptionRecord {
+  roundId: bigint;
+  keyId: bigint;
+  holder: Address;
+  aggregateHash: Hex;
+  resultHash: Hex;
+  resultCid: string;
+  place: LogPlace;
+}
+
 /** ModelRegistry.version(id) as read. */
 export interface VersionView {
   taskId: Hex;
@@ -105,6 +116,11 @@ export interface ChainIndex {
   /** DeviceRegistry's history events by lower-case device address. */
   deviceLogs: Map<string, DeviceHistoryLog[]>;
   oracleRoleLogs: RoleLog[];
+  /** AggregateDecrypted by round. */
+  decryptions: Map<string, DecryptionRecord>;
+  /** KeyPublished: each key's publication. */
+  keys: Map<string, { keyId: bigint; holder: Address; publicKeyHash: Hex; place: LogPlace }>;
+  keyHolderRoleLogs: RoleLog[];
 }
 
 const placeOf = (log: LogPlace): LogPlace => ({ blockNumber: log.blockNumber, logIndex: log.logIndex, transactionHash: log.transactionHash });
@@ -121,7 +137,7 @@ export async function loadChainIndex(sources: AuditSources): Promise<ChainIndex>
   const { reader, addresses } = sources;
   const head = await sources.head();
   const modelEvents = ["TaskCreated", "PolicyUpdated", "RoundOpened", "VersionProposed", "Attested", "DissentRecorded", "VersionDeployed", "VersionRejected", "RoundVoided"] as const;
-  const [modelLogs, ledgerLogs, deviceLogs, roleLogs] = await Promise.all([
+  const [modelLogs, ledgerLogs, deviceLogs, roleLogs, keyLogs, keyHolderRoleLogs] = await Promise.all([
     readLogsCached(sources, `${addresses.ModelRegistry}:model`, (fromBlock, toBlock) => reader.read({ address: addresses.ModelRegistry, abi: modelRegistryAbi, eventName: modelEvents, fromBlock, toBlock })),
     readLogsCached(sources, `${addresses.UpdateLedger}:ledger`, (fromBlock, toBlock) =>
       reader.read({ address: addresses.UpdateLedger, abi: updateLedgerAbi, eventName: ["UpdatesCommitted", "UpdateSubmitted"], fromBlock, toBlock }),
@@ -131,6 +147,12 @@ export async function loadChainIndex(sources: AuditSources): Promise<ChainIndex>
     ),
     readLogsCached(sources, `${addresses.AccessManager}:oracle-role`, (fromBlock, toBlock) =>
       reader.read({ address: addresses.AccessManager, abi: accessManagerAbi, eventName: roleEvents, args: { roleId: Role.ORACLE }, fromBlock, toBlock }),
+    ),
+    readLogsCached(sources, `${addresses.EncryptionKeyRegistry}:keys`, (fromBlock, toBlock) =>
+      reader.read({ address: addresses.EncryptionKeyRegistry, abi: encryptionKeyRegistryAbi, eventName: ["KeyPublished", "AggregateDecrypted"], fromBlock, toBlock }),
+    ),
+    readLogsCached(sources, `${addresses.AccessManager}:key-holder-role`, (fromBlock, toBlock) =>
+      reader.read({ address: addresses.AccessManager, abi: accessManagerAbi, eventName: roleEvents, args: { roleId: Role.KEY_HOLDER }, fromBlock, toBlock }),
     ),
   ]);
 
@@ -149,6 +171,9 @@ export async function loadChainIndex(sources: AuditSources): Promise<ChainIndex>
     submissions: new Map(),
     deviceLogs: new Map(),
     oracleRoleLogs: roleLogs as RoleLog[],
+    decryptions: new Map(),
+    keys: new Map(),
+    keyHolderRoleLogs: keyHolderRoleLogs as RoleLog[],
   };
   for (const log of modelLogs) {
     const place = placeOf(log);
@@ -160,7 +185,7 @@ export async function loadChainIndex(sources: AuditSources): Promise<ChainIndex>
         const p = log.args.policy;
         push(index.policies, key(log.args.taskId), {
           taskId: log.args.taskId,
-          policy: { metricId: p.metricId, higherIsBetter: p.higherIsBetter, threshold: p.threshold, minImprovement: p.minImprovement, minParticipants: p.minParticipants, quorum: p.quorum },
+          policy: { metricId: p.metricId, higherIsBetter: p.higherIsBetter, threshold: p.threshold, minImprovement: p.minImprovement, minParticipants: p.minParticipants, quorum: p.quorum, encryptedAggregation: p.encryptedAggregation, dpClipNorm: p.dpClipNorm },
           place,
         });
         break;
@@ -203,6 +228,15 @@ export async function loadChainIndex(sources: AuditSources): Promise<ChainIndex>
     }
   }
   for (const log of deviceLogs as DeviceHistoryLog[]) push(index.deviceLogs, key(log.args.deviceAccount), log);
+  for (const log of keyLogs) {
+    const place = placeOf(log);
+    if (log.eventName === "KeyPublished") {
+      index.keys.set(key(log.args.keyId), { keyId: log.args.keyId, holder: log.args.holder, publicKeyHash: log.args.publicKeyHash, place });
+    } else {
+      const a = log.args;
+      index.decryptions.set(key(a.roundId), { roundId: a.roundId, keyId: a.keyId, holder: a.holder, aggregateHash: a.aggregateHash, resultHash: a.resultHash, resultCid: a.resultCid, place });
+    }
+  }
   return index;
 }
 
@@ -223,6 +257,8 @@ export interface ChainReads {
   timestamp(blockNumber: bigint): Promise<bigint>;
   /** ORACLE membership just before `at`; reads the block timestamp only when a pending grant makes it matter. */
   oracleAt(account: Address, at: LogPosition): Promise<RoleMembershipAt>;
+  /** KEY_HOLDER membership just before `at`. */
+  keyHolderAt(account: Address, at: LogPosition): Promise<RoleMembershipAt>;
 }
 
 export function chainReads(sources: AuditSources, index: ChainIndex): ChainReads {
@@ -264,13 +300,16 @@ export function chainReads(sources: AuditSources, index: ChainIndex): ChainReads
       return found;
     },
     timestamp,
-    async oracleAt(account, at) {
-      // Membership depends on the time only through a grant's `since`; when the earliest and the latest possible
-      // timestamps agree, the block's own timestamp is not needed.
-      const early = roleMembershipAt(Role.ORACLE, account, index.oracleRoleLogs, at, 0n);
-      const late = roleMembershipAt(Role.ORACLE, account, index.oracleRoleLogs, at, 2n ** 64n);
-      if (early.member === late.member) return { ...late, timestamp: late.since ?? 0n };
-      return roleMembershipAt(Role.ORACLE, account, index.oracleRoleLogs, at, await timestamp(at.blockNumber));
-    },
+    oracleAt: (account, at) => roleAt(Role.ORACLE, index.oracleRoleLogs, account, at),
+    keyHolderAt: (account, at) => roleAt(Role.KEY_HOLDER, index.keyHolderRoleLogs, account, at),
   };
+
+  async function roleAt(roleId: bigint, logs: RoleLog[], account: Address, at: LogPosition): Promise<RoleMembershipAt> {
+    // Membership depends on the time only through a grant's `since`; when the earliest and the latest possible
+    // timestamps agree, the block's own timestamp is not needed.
+    const early = roleMembershipAt(roleId, account, logs, at, 0n);
+    const late = roleMembershipAt(roleId, account, logs, at, 2n ** 64n);
+    if (early.member === late.member) return { ...late, timestamp: late.since ?? 0n };
+    return roleMembershipAt(roleId, account, logs, at, await timestamp(at.blockNumber));
+  }
 }

@@ -15,6 +15,10 @@ export interface Policy {
   minImprovement: bigint;
   minParticipants: number;
   quorum: number;
+  /** Updates are CKKS ciphertexts; a version's weights must be the key holder's recorded decryption. */
+  encryptedAggregation: boolean;
+  /** Differential privacy's clip norm (1e6-scaled; 0 = off): under DP the aggregate is the uniform mean. */
+  dpClipNorm: number;
 }
 
 export interface PolicyRecord {

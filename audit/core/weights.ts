@@ -6,7 +6,8 @@
  *   the model with TF.js through lib/fl/model-store.ts loadVerifiedModel, the readers' own definition, so a mismatch
  *   is never an artefact of this shortcut;
  * - a plain file (seeded genesis models): keccak256 of its bytes, as lib/chain/seed.ts computes it;
- * - a device update (a plain file of float32 weights): the oracles' weightsHash(bytesToWeights(bytes)).
+ * - a device update (a plain file: float32 weights, or an encrypted update's container): keccak256 of its bytes,
+ *   what the device signed and the oracles check.
  */
 import { keccak256, type Hex } from "viem";
 import { z } from "zod";
@@ -101,7 +102,7 @@ async function unsupported(): Promise<never> {
   throw new Error("the auditor only reads from IPFS");
 }
 
-/** The weights hash of a device update's content (raw float32 bytes), as the oracles compute it. */
+/** The hash of a device update's content (its exact bytes, plaintext or encrypted), as the oracles compute it. */
 export async function updateContentHash(sources: AuditSources, cid: string): Promise<ContentHash> {
   const cacheKey = `update:${cid}`;
   const cached = sources.cache.getContentHash(cacheKey);
@@ -112,8 +113,7 @@ export async function updateContentHash(sources: AuditSources, cid: string): Pro
   } catch (error) {
     return { ok: false, reason: `update content ${cid} could not be read from IPFS: ${errorLine(error)}` };
   }
-  if (bytes.length % 4 !== 0) return { ok: false, reason: `update content ${cid} is ${bytes.length} bytes, not whole float32 values` };
-  const hash = weightsHash(bytesToWeights(bytes));
+  const hash = keccak256(bytes);
   sources.cache.setContentHash(cacheKey, hash);
   return { ok: true, hash, layout: "file" };
 }

@@ -26,3 +26,25 @@ export function privacyScaled(value: number, what: string): number {
   if (scaled > 0xffff_ffff) throw new Error(`${what} ${value} does not fit the policy's uint32 (max ${0xffff_ffff / 1e6})`);
   return scaled;
 }
+
+/**
+ * δ of every task's (ε, δ) guarantee. Not on chain: it is a reporting convention, well below 1/n for any
+ * consortium's device count, and fixing it keeps ε comparable across tasks and rounds.
+ */
+export const DP_DELTA = 1e-5;
+
+/** A task's privacy settings in real units, as devices, oracles and the key holder apply them. */
+export interface TaskPrivacy {
+  encryptedAggregation: boolean;
+  /** Present when the policy asks for clipping (with or without noise). */
+  dp: { clipNorm: number; noiseMultiplier: number; expectedParticipants: number; delta: number } | undefined;
+}
+
+export function privacyOf(policy: Pick<TaskPolicy, "encryptedAggregation" | "dpClipNorm" | "dpNoiseMultiplier" | "minParticipants">): TaskPrivacy {
+  return {
+    encryptedAggregation: policy.encryptedAggregation,
+    dp: policy.dpClipNorm > 0
+      ? { clipNorm: policy.dpClipNorm / 1e6, noiseMultiplier: policy.dpNoiseMultiplier / 1e6, expectedParticipants: Math.max(1, policy.minParticipants), delta: DP_DELTA }
+      : undefined,
+  };
+}

@@ -23,7 +23,7 @@ import { fromScaled, toScaled } from "./envelope.ts";
 import { publishModel } from "./model-store.ts";
 import { policyMetricOf, validationMetric } from "./validation.ts";
 import { startChild, type ChildHandle } from "./processes.ts";
-import { noPrivacy } from "../chain/policy.ts";
+import { privacyScaled } from "../chain/policy.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -52,6 +52,12 @@ export interface ClusterOptions {
   telemetry?: boolean;
   /** Telemetry readings per second per device. */
   telemetryRate?: number;
+  /** CKKS-encrypted updates, aggregated as ciphertexts; a key-holder process decrypts each round's aggregate only. */
+  encrypted?: boolean;
+  /** Differential privacy: each device clips its update delta to this L2 norm and adds its share of the noise. */
+  dpClipNorm?: number;
+  /** Differential privacy: the Gaussian noise multiplier σ (needs dpClipNorm). */
+  dpNoiseMultiplier?: number;
 }
 
 export const defaultClusterOptions: ClusterOptions = {
@@ -137,6 +143,8 @@ export class Cluster {
   readonly heartbeat: NodeJS.Timeout;
   /** Gateways, twins and the telemetry uplink, when the run has them. */
   readonly telemetry: TelemetryServices | undefined;
+  /** The key holder, when updates are encrypted. */
+  readonly keyHolder: ChildHandle | undefined;
 
   private constructor(
     options: ClusterOptions,
@@ -154,6 +162,7 @@ export class Cluster {
     startOracle: (index: number) => ChildHandle,
     heartbeat: NodeJS.Timeout,
     telemetry: TelemetryServices | undefined,
+    keyHolder: ChildHandle | undefined,
   ) {
     this.options = options;
     this.chain = chain;
@@ -170,6 +179,7 @@ export class Cluster {
     this.startOracle = startOracle;
     this.heartbeat = heartbeat;
     this.telemetry = telemetry;
+    this.keyHolder = keyHolder;
   }
 
   static async start(options: ClusterOptions, onStep: (step: string) => void = () => {}): Promise<Cluster> {
@@ -193,10 +203,20 @@ export class Cluster {
       // Large fleets get a process per spare core; on 2 cores the oracles need the second one (measured: no gain).
       const shards = options.devices >= 200 ? Math.max(1, Math.min(4, availableParallelism() - 2)) : 1;
       const telemetry = (options.telemetry ?? true) && options.dataset === "synthetic";
-      const picked = await freePorts(1 + shards + 2 * options.oracles + (telemetry ? telemetryPortCount(2) : 0));
-      const ports = { main: picked[0]!, fleets: picked.slice(1, 1 + shards), oracleGateways: picked.slice(1 + shards, 1 + shards + options.oracles), oracleApis: picked.slice(1 + shards + options.oracles, 1 + shards + 2 * options.oracles), telemetry: picked.slice(1 + shards + 2 * options.oracles) };
+      const encrypted = options.encrypted === true;
+      const keyHolderPorts = encrypted ? 2 : 0;
+      const picked = await freePorts(1 + shards + 2 * options.oracles + keyHolderPorts + (telemetry ? telemetryPortCount(2) : 0));
+      const afterOracles = 1 + shards + 2 * options.oracles;
+      const ports = {
+        main: picked[0]!,
+        fleets: picked.slice(1, 1 + shards),
+        oracleGateways: picked.slice(1 + shards, 1 + shards + options.oracles),
+        oracleApis: picked.slice(1 + shards + options.oracles, afterOracles),
+        keyHolder: encrypted ? { api: picked[afterOracles]!, gateway: picked[afterOracles + 1]! } : undefined,
+        telemetry: picked.slice(afterOracles + keyHolderPorts),
+      };
       const gateway = (port: number) => `http://127.0.0.1:${port}`;
-      const allGateways = [ports.main, ...ports.fleets, ...ports.oracleGateways].map(gateway);
+      const allGateways = [ports.main, ...ports.fleets, ...ports.oracleGateways, ...(ports.keyHolder ? [ports.keyHolder.gateway] : [])].map(gateway);
       const peersOf = (port: number) => allGateways.filter((url) => url !== gateway(port));
       const { store } = await openContentStore({ dataDir: join(runDir, "main"), peers: peersOf(ports.main), gatewayPort: ports.main });
       onStep(`seeding a consortium of 3 organisations and ${options.devices} devices`);
@@ -229,7 +249,9 @@ export class Cluster {
           minImprovement: 0n,
           minParticipants: Math.max(1, Math.ceil(options.devices / 2)),
           quorum: options.quorum,
-          ...noPrivacy,
+          encryptedAggregation: encrypted,
+          dpClipNorm: privacyScaled(options.dpClipNorm ?? 0, "dpClipNorm"),
+          dpNoiseMultiplier: privacyScaled(options.dpNoiseMultiplier ?? 0, "dpNoiseMultiplier"),
         },
         genesis.cid,
         genesis.weightsHash,
@@ -237,6 +259,21 @@ export class Cluster {
       ]));
       const taskId = keccak256(toBytes(taskName));
 
+      let keyHolder: ChildHandle | undefined;
+      if (ports.keyHolder) {
+        onStep("starting the key holder and publishing the consortium's CKKS public key");
+        keyHolder = startChild("keyholder", join(root, "keyholder", "main.ts"), [
+          "--rpc", chain.rpcUrl,
+          "--deployment", deploymentPath,
+          "--key", devPrivateKey(devRoles.keyHolder),
+          "--data-dir", join(runDir, "keyholder"),
+          "--port", String(ports.keyHolder.api),
+          "--ipfs-gateway-port", String(ports.keyHolder.gateway),
+          "--ipfs-peers", peersOf(ports.keyHolder.gateway).join(","),
+          "--generate-key",
+        ]);
+        await keyHolder.waitFor((event) => event.event === "ready", 120_000);
+      }
       const oracleAddresses = oracleIndices.map((i) => wallet(i).account.address);
       const oracleUrls = ports.oracleApis.map(gateway);
       const common = ["--rpc", chain.rpcUrl, "--deployment", deploymentPath, "--dataset", options.dataset, "--dataset-dir", options.datasetDir, "--seed", String(options.seed), "--devices", String(options.devices), "--task", taskName, ...(options.unitsPerDevice ? ["--units", String(options.unitsPerDevice)] : [])];
@@ -255,6 +292,7 @@ export class Cluster {
           "--strategy", options.strategy,
           "--max-update-norm", String(options.maxUpdateNorm),
           ...(options.xaiWeighting ? ["--xai-weighting"] : []),
+          ...(ports.keyHolder ? ["--key-holder-url", gateway(ports.keyHolder.api)] : []),
         ]);
       onStep(`starting ${options.oracles} oracle nodes and a fleet of ${options.devices} devices`);
       const oracles = oracleIndices.map((_, index) => startOracle(index));
@@ -296,12 +334,12 @@ export class Cluster {
           rate: options.telemetryRate ?? 20,
         }).catch(async (error: unknown) => {
           clearInterval(heartbeat);
-          await Promise.all([...fleets.map((fleet) => fleet.stop()), ...oracles.map((oracle) => oracle.stop())]);
+          await Promise.all([...fleets.map((fleet) => fleet.stop()), ...oracles.map((oracle) => oracle.stop()), keyHolder?.stop()]);
           throw error;
         });
       }
       onStep(`ready: genesis ${regression ? "RMSE" : "log-loss"} ${genesisMetric.toFixed(3)}, model ${genesis.cid}`);
-      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleets, startOracle, heartbeat, telemetryServices);
+      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleets, startOracle, heartbeat, telemetryServices, keyHolder);
     } catch (error) {
       await chain.stop();
       throw error;
@@ -374,7 +412,7 @@ export class Cluster {
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
     await this.telemetry?.stop();
-    await Promise.all([...this.fleets.map((fleet) => fleet.stop()), ...this.oracles.map((oracle) => oracle.stop())]);
+    await Promise.all([...this.fleets.map((fleet) => fleet.stop()), ...this.oracles.map((oracle) => oracle.stop()), this.keyHolder?.stop()]);
     await this.store.close();
     await this.chain.stop();
   }

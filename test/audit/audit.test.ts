@@ -256,7 +256,7 @@ describe("auditor: pure parts", () => {
   });
 
   it("the policy evaluates as ValidationPolicy.evaluate, in both directions", () => {
-    const loss: Policy = { metricId: keccak256(toBytes("rmse")), higherIsBetter: false, threshold: 20n, minImprovement: 5n, minParticipants: 2, quorum: 2 };
+    const loss: Policy = { metricId: keccak256(toBytes("rmse")), higherIsBetter: false, threshold: 20n, minImprovement: 5n, minParticipants: 2, quorum: 2, encryptedAggregation: false, dpClipNorm: 0 };
     expect(evaluatePolicy(loss, 15n, 20n, 2)).to.equal(Verdict.Accepted);
     expect(evaluatePolicy(loss, 16n, 20n, 2)).to.equal(Verdict.InsufficientImprovement);
     expect(evaluatePolicy(loss, 21n, 30n, 2)).to.equal(Verdict.ThresholdNotMet);

@@ -73,7 +73,7 @@ describe("oracle update checks: every rejection names its reason", () => {
     expect(result.ok).to.equal(true);
     if (result.ok) {
       expect(result.device).to.equal(f.seed.devices[0]!.address);
-      expect(result.weights.length).to.equal(PARAMETERS);
+      expect(result.weights?.length).to.equal(PARAMETERS);
       expect(result.norm).to.be.closeTo(0.08, 0.001);
     }
   });
@@ -127,6 +127,50 @@ describe("oracle update checks: every rejection names its reason", () => {
     poisoned[7] = Number.NaN;
     await expectRejected(envelopeToJson(await signed(0, { weights: poisoned })), "non_finite");
     await expectRejected(envelopeToJson(await signed(0, { delta: 0.5 })), "norm_out_of_bounds");
+  });
+
+  it("under differential privacy, accepts an honest clipped and noised update that the plain bound would refuse", async () => {
+    const policy = await f.as(f.wallets.auditor).models.read.policyOf([f.taskId]);
+    const governance = f.as(f.wallets.governance).models;
+    // Clip 0.5, σ 1, over the policy's 2 participants: noise std 0.35 a coordinate, a norm near 0.35·√64 = 2.8.
+    await f.send(governance.write.setPolicy([f.taskId, { ...policy, dpClipNorm: 500_000, dpNoiseMultiplier: 1_000_000 }]));
+    try {
+      const { privatiseUpdate, seededGaussian } = await import("../../lib/privacy/dp.ts");
+      const trained = Float32Array.from(base, (w) => w + 0.01);
+      const noised = privatiseUpdate(base, trained, { clipNorm: 0.5, noiseMultiplier: 1, expectedParticipants: 2, delta: 1e-5 }, seededGaussian(3)).weights;
+      const result = await checkUpdate(chainCheckContext(sources()), envelopeToJson(await signed(3, { weights: noised })));
+      expect(result.ok, result.ok ? "" : result.message).to.equal(true);
+      if (result.ok) expect(result.norm).to.be.greaterThan(1);
+      await expectRejected(envelopeToJson(await signed(3, { delta: 1 })), "norm_out_of_bounds");
+    } finally {
+      await f.send(governance.write.setPolicy([f.taskId, policy]));
+    }
+  });
+
+  it("under encryption, accepts a ciphertext under the active key and refuses garbage, another key and the wrong size", async () => {
+    const { encryptVector, generateCkksKeys } = await import("../../lib/he/index.ts");
+    const models = f.as(f.wallets.governance).models;
+    const policy = await models.read.policyOf([f.taskId]);
+    await f.send(models.write.setPolicy([f.taskId, { ...policy, encryptedAggregation: true }]));
+    try {
+      const { publicKey } = await generateCkksKeys();
+      const keys = f.as(f.wallets.keyHolder).encryptionKeys;
+      await f.send(keys.write.publishKey(["QmPublicKey", keccak256(publicKey), keccak256(toBytes("params"))]));
+      const activeKeyId = await keys.read.activeKeyId();
+      const encrypted = async (deviceIndex: number, content: Uint8Array) => {
+        const cid = await store.addFile(content);
+        return envelopeToJson(await signed(deviceIndex, { update: { updateCid: cid, weightsHash: keccak256(content) } }));
+      };
+      const accepted = await checkUpdate(chainCheckContext(sources()), await encrypted(4, await encryptVector(publicKey, activeKeyId, Float32Array.from(base))));
+      expect(accepted.ok, accepted.ok ? "" : accepted.message).to.equal(true);
+      if (accepted.ok) expect(accepted.weights, "an encrypted update's values stay hidden").to.equal(undefined);
+      await expectRejected(await encrypted(4, new TextEncoder().encode("not a ciphertext at all")), "malformed_ciphertext");
+      await expectRejected(await encrypted(4, await encryptVector(publicKey, activeKeyId + 7n, Float32Array.from(base))), "wrong_key");
+      await expectRejected(await encrypted(4, await encryptVector(publicKey, activeKeyId, base.subarray(0, 10))), "shape_mismatch");
+      await expectRejected(envelopeToJson(await signed(4, { weights: Float32Array.from(base) })), "malformed_ciphertext");
+    } finally {
+      await f.send(models.write.setPolicy([f.taskId, policy]));
+    }
   });
 
   it("refuses updates once the round's participation is sealed", async () => {
