@@ -147,6 +147,19 @@ describe("key holder: decrypts only the aggregate of a committed round's updates
     await expectRefusal(decryptRoundAggregate(stranger, roundId, await honestAggregate()), "unknown_key");
   });
 
+  it("rotates keys: a new key becomes active, the old round's record still names the old key, and both stay held", async () => {
+    const { f, roundId, context, key, keyHolder, honestAggregate } = await encryptedRound();
+    const first = await decryptRoundAggregate(context, roundId, await honestAggregate());
+    const rotated = await generateAndPublishKey({ clients: f.clients, contracts: keyHolder, store, keystore: context.keystore });
+    expect(rotated.keyId).to.equal(key.keyId + 1n);
+    expect(await keyHolder.encryptionKeys.read.activeKeyId()).to.equal(rotated.keyId);
+    expect(context.keystore.keyIds()).to.deep.equal([key.keyId, rotated.keyId]);
+    expect((await keyHolder.encryptionKeys.read.decryptionOf([roundId])).keyId).to.equal(key.keyId);
+    expect((await keyHolder.encryptionKeys.read.key([key.keyId])).publicKeyCid).to.equal(key.publicKeyCid);
+    const again = await decryptRoundAggregate(context, roundId, "QmIgnoredOnceRecorded");
+    expect(again).to.deep.include({ fresh: false, keyId: key.keyId, resultHash: first.resultHash });
+  });
+
   it("keeps secret keys durably: 0600 files, a pending key adopted once the chain shows it", async () => {
     const directory = join(temporary(), "keys");
     const keystore = new KeyStore(directory);
