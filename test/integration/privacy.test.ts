@@ -76,6 +76,23 @@ describe("encrypted aggregation with differential privacy, end to end", { timeou
     expect(parseEventLogs({ abi: encryptionKeyRegistryAbi, logs, eventName: "AggregateDecrypted" })).to.have.length(2);
   });
 
+  it("the key-holder process answers over HTTP: a recorded round from the record, refusals with the reason", async () => {
+    const url = cluster.keyHolder!.events.find((e) => e.event === "ready")!.url as string;
+    const post = async (body: unknown) => {
+      const response = await fetch(`${url}/decrypt`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const recorded = await post({ roundId: "1", aggregateCid: "QmAnything" });
+    expect(recorded.status).to.equal(200);
+    expect(recorded.body).to.deep.include({ decrypted: true, fresh: false, keyId: "1" });
+    const unknown = await post({ roundId: "99", aggregateCid: "QmAnything" });
+    expect(unknown).to.deep.include({ status: 409 });
+    expect(unknown.body.reason).to.equal("unknown_round");
+    expect((await post({ round: 1 })).status).to.equal(400);
+    const keys = (await (await fetch(`${url}/keys`)).json()) as { active: string; held: string[] };
+    expect(keys).to.deep.equal({ active: "1", held: ["1"] });
+  });
+
   it("accounts the privacy budget per task in each version's report, growing round by round", async () => {
     const reports: PrivacyReport[] = [];
     for (const versionId of [2n, 3n]) {
