@@ -124,6 +124,7 @@ try {
   })));
   const reasons = summaries.flatMap((s) => Object.entries(s.rejectionReasons));
   if (reasons.length > 0) console.log("rejections:", Object.fromEntries(reasons.reduce((m, [k, v]) => m.set(k, (m.get(k) ?? 0) + v), new Map<string, number>())));
+  if (options.encrypted || options.dpClipNorm) await printPrivacy(cluster, summaries);
   if (cluster.telemetry) {
     const deployed = summaries.at(-1)?.deployedVersion;
     if (deployed !== undefined) await cluster.telemetry.waitForTwinModel(deployed);
@@ -177,4 +178,30 @@ async function printTelemetry(telemetry: TelemetryServices): Promise<void> {
     drift: twin.anomalies.drift ?? 0,
     "maintenance due": twin.maintenanceDue ? "yes" : "",
   })));
+}
+
+/** Per round: who decrypted what (encrypted runs) and the task's privacy budget after it (DP runs). */
+async function printPrivacy(cluster: Cluster, summaries: RoundSummary[]): Promise<void> {
+  const { models, encryptionKeys } = cluster.contracts;
+  const rows = [];
+  for (const summary of summaries) {
+    const round = await models.read.round([summary.roundId]);
+    const decryption = await encryptionKeys.read.decryptionOf([summary.roundId]);
+    let privacy: { epsilon?: number | string; delta?: number; effectiveNoiseMultiplier?: number } | undefined;
+    if (round.proposedVersion !== 0n) {
+      const version = await models.read.version([round.proposedVersion]);
+      const report = JSON.parse(new TextDecoder().decode(await cluster.store.cat(version.xaiReportCid))) as { privacy?: typeof privacy };
+      privacy = report.privacy;
+    }
+    rows.push({
+      round: Number(summary.roundId),
+      decrypted: decryption.keyId === 0n ? "—" : `key ${decryption.keyId}, aggregate ${decryption.aggregateHash.slice(0, 10)}…`,
+      "result CID": decryption.keyId === 0n ? "—" : decryption.resultCid,
+      "σ effective": privacy?.effectiveNoiseMultiplier === undefined ? "—" : Number(privacy.effectiveNoiseMultiplier.toPrecision(3)),
+      "ε (task, so far)": privacy?.epsilon === undefined ? "—" : typeof privacy.epsilon === "number" ? Number(privacy.epsilon.toPrecision(4)) : privacy.epsilon,
+      δ: privacy?.delta ?? "—",
+    });
+  }
+  console.log("\nprivacy:");
+  console.table(rows);
 }
