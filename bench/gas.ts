@@ -13,7 +13,7 @@ import { labelToBytes32 } from "../lib/chain/seed.ts";
 import { signModelUpdate } from "../lib/chain/typed-data.ts";
 import { buildUpdateTree } from "../lib/chain/update-tree.ts";
 import { makeFixture } from "../test/helpers/fixture.ts";
-import { HOUR, latestTimestamp, openRound, weightsHashA } from "../test/helpers/rounds.ts";
+import { HOUR, latestTimestamp, openRound, weightsHashA, weightsHashB } from "../test/helpers/rounds.ts";
 
 const DEVICES = 1000;
 const connection = await network.create();
@@ -89,7 +89,17 @@ const verifyCall = encodeFunctionData({ abi: oracle.provenance.abi, functionName
 gas.verifyReadingProof = Number(await f.clients.publicClient.estimateGas({ to: f.addresses.ProvenanceAnchor, data: verifyCall, account: f.wallets.auditor.account.address }));
 await record("revokeDevice", member.devices.write.revokeDevice([benchDevices[2]!.address]));
 
-const ordered = Object.fromEntries(["registerOrganisation", "registerDevice", "updateFirmware", "revokeDevice", "openRound", "commitUpdates_1000", "submitUpdate", "submitUpdates_naive_1000", "proposeModel", "attestAndDeploy", "updateReputation_100", "anchorTelemetryWindow", "anchorWindows_100", "anchorWindows_per_window", "verifyReadingProof"].map((key) => [key, gas[key]!]));
+// Encrypted aggregation: the key holder publishes a key, and records one decryption for a committed round of 1,000.
+const policy = await governance.models.read.policyOf([f.taskId]);
+await f.send(governance.models.write.setPolicy([f.taskId, { ...policy, encryptedAggregation: true }]));
+const keyHolder = f.as(f.wallets.keyHolder);
+await record("publishKey", keyHolder.encryptionKeys.write.publishKey(["QmBenchPublicKeyxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", keccak256(toBytes("public key")), keccak256(toBytes("ckks parameters"))]));
+await f.send(oracle.models.write.openRound([f.taskId, versionId, (await latestTimestamp(f)) + HOUR]));
+const encryptedRound = await oracle.models.read.roundCount();
+await f.send(oracle.updates.write.commitUpdates([encryptedRound, tree.root as Hex, DEVICES, "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG"]));
+await record("recordDecryption", keyHolder.encryptionKeys.write.recordDecryption([encryptedRound, 1n, keccak256(toBytes("aggregate")), weightsHashB, "QmBenchDecryptedAggregatexxxxxxxxxxxxxxxxxxxxx"]));
+
+const ordered = Object.fromEntries(["registerOrganisation", "registerDevice", "updateFirmware", "revokeDevice", "openRound", "commitUpdates_1000", "submitUpdate", "submitUpdates_naive_1000", "proposeModel", "attestAndDeploy", "updateReputation_100", "anchorTelemetryWindow", "anchorWindows_100", "anchorWindows_per_window", "verifyReadingProof", "publishKey", "recordDecryption"].map((key) => [key, gas[key]!]));
 mkdirSync("bench/results", { recursive: true });
 writeFileSync("bench/results/gas.json", JSON.stringify(ordered, null, 2) + "\n");
 
