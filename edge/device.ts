@@ -1,6 +1,6 @@
 import type { LayersModel } from "@tensorflow/tfjs";
 import { privateKeyToAccount } from "viem/accounts";
-import { keccak256, type Address, type Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { signModelUpdate } from "../lib/chain/typed-data.ts";
 import { makeDataset, subset, type Dataset, type TaskKind } from "../lib/data/dataset.ts";
 import { RUL_CAP } from "../lib/data/windows.ts";
@@ -12,6 +12,7 @@ import type { TfModule } from "../lib/model/tf.ts";
 import { evaluate, trainLocal } from "../lib/model/train.ts";
 import { weightsToBytes } from "../lib/model/weights.ts";
 import { cryptoGaussian, privatiseUpdate, type DpConfig } from "../lib/privacy/dp.ts";
+import { keccakHex } from "../lib/crypto/keccak.ts";
 
 /** How a Byzantine device corrupts its update (for robustness experiments). */
 export type Attack = "sign_flip" | "scaled" | "label_flip";
@@ -123,7 +124,7 @@ export async function trainAndSign(
     baseVersion: round.baseVersion,
     updateCid: cid,
     // keccak256 of the published bytes: the canonical float32 weights, or the encrypted container.
-    weightsHash: keccak256(content),
+    weightsHash: keccakHex(content),
     // Under differential privacy the aggregate is uniform, and neither the sample count nor a metric of the
     // un-noised model may leave the device: both are outside what the noise protects.
     sampleCount: privacy.dp ? 1n : BigInt(train.rows),

@@ -4,7 +4,7 @@
  * an encrypted task committed with at least the policy's minimum of updates; so no request, however crafted, makes
  * it decrypt one device's update or anything else. The decrypted aggregate goes to IPFS and its hashes on chain.
  */
-import { keccak256, parseEventLogs, recoverTypedDataAddress, type Address, type Hex } from "viem";
+import { parseEventLogs, recoverTypedDataAddress, type Address, type Hex } from "viem";
 import { encryptionKeyRegistryAbi } from "../lib/chain/abis.generated.ts";
 import { confirm, type ChainClients } from "../lib/chain/clients.ts";
 import type { SuiteContracts } from "../lib/chain/contracts.ts";
@@ -18,6 +18,7 @@ import { decryptVector } from "../lib/he/index.ts";
 import type { ContentStore } from "../lib/ipfs/store.ts";
 import { weightsToBytes } from "../lib/model/weights.ts";
 import type { KeyStore } from "./keystore.ts";
+import { keccakHex } from "../lib/crypto/keccak.ts";
 
 export type RefusalReason =
   | "unknown_round"
@@ -119,7 +120,7 @@ export async function decryptRoundAggregate(context: KeyHolderContext, roundId: 
   } catch (error) {
     throw new DecryptionRefused("aggregate_unavailable", `cannot fetch the aggregate ${aggregateCid}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const submittedHash = keccak256(submitted);
+  const submittedHash = keccakHex(submitted);
   if (submittedHash !== aggregate.hash) {
     throw new DecryptionRefused("aggregate_mismatch", `${aggregateCid} hashes to ${submittedHash}; the aggregate of round ${roundId}'s ${sealed.updates.length} committed updates hashes to ${aggregate.hash}`);
   }
@@ -127,7 +128,7 @@ export async function decryptRoundAggregate(context: KeyHolderContext, roundId: 
 
   const values = await decryptVector(context.keystore.load(aggregate.keyId), aggregate.bytes);
   const resultBytes = weightsToBytes(Float32Array.from(values));
-  const resultHash = keccak256(resultBytes);
+  const resultHash = keccakHex(resultBytes);
   const resultCid = await context.store.addFile(resultBytes);
   const receipt = await confirm(context.clients.publicClient, await encryptionKeys.write.recordDecryption([roundId, aggregate.keyId, aggregate.hash, resultHash, resultCid]));
   const [event] = parseEventLogs({ abi: encryptionKeyRegistryAbi, logs: receipt.logs, eventName: "AggregateDecrypted" });

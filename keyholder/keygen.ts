@@ -3,13 +3,14 @@
  * published, the public key on IPFS and its CID and hash on chain, where it becomes the active key. Rounds already
  * aggregated under an older key still name that key, and its secret stays in the store.
  */
-import { keccak256, parseEventLogs, type Hex } from "viem";
+import { parseEventLogs, type Hex } from "viem";
 import { encryptionKeyRegistryAbi } from "../lib/chain/abis.generated.ts";
 import { confirm, type ChainClients } from "../lib/chain/clients.ts";
 import type { SuiteContracts } from "../lib/chain/contracts.ts";
 import { ckksParametersHash, generateCkksKeys } from "../lib/he/index.ts";
 import type { ContentStore } from "../lib/ipfs/store.ts";
 import type { KeyStore } from "./keystore.ts";
+import { keccakHex } from "../lib/crypto/keccak.ts";
 
 export interface PublishedKey {
   keyId: bigint;
@@ -20,7 +21,7 @@ export interface PublishedKey {
 
 export async function generateAndPublishKey(context: { clients: ChainClients; contracts: Pick<SuiteContracts, "encryptionKeys">; store: ContentStore; keystore: KeyStore }): Promise<PublishedKey> {
   const pair = await generateCkksKeys();
-  const publicKeyHash = keccak256(pair.publicKey);
+  const publicKeyHash = keccakHex(pair.publicKey);
   context.keystore.savePending(publicKeyHash, pair.secretKey);
   const publicKeyCid = await context.store.addFile(pair.publicKey);
   const receipt = await confirm(context.clients.publicClient, await context.contracts.encryptionKeys.write.publishKey([publicKeyCid, publicKeyHash, ckksParametersHash(pair.parameters)]));

@@ -1,10 +1,11 @@
-import { keccak256, recoverTypedDataAddress, type Address, type Hex } from "viem";
+import { recoverTypedDataAddress, type Address, type Hex } from "viem";
 import type { TaskPrivacy } from "../lib/chain/policy.ts";
 import { modelUpdateDomain, modelUpdateTypes } from "../lib/chain/typed-data.ts";
 import { parseEnvelope, type SignedUpdate } from "../lib/fl/envelope.ts";
-import { decodeEncryptedVector } from "../lib/he/index.ts";
+import { checkEncryptedUpdate, decodeEncryptedVector } from "../lib/he/index.ts";
 import { bytesToWeights, l2Norm, weightsHash } from "../lib/model/weights.ts";
 import { maxPlausibleNoisedNorm } from "../lib/privacy/dp.ts";
+import { keccakHex } from "../lib/crypto/keccak.ts";
 
 /** Why an update was refused. Every refusal names one, and the HTTP API returns it. */
 export type RejectionReason =
@@ -113,7 +114,7 @@ export async function checkUpdate(context: CheckContext, body: unknown): Promise
   const base = await context.baseWeights(update.baseVersion);
   if (privacy.encryptedAggregation) {
     // Under encryption the content can be checked for form, key and size only: values and norm are hidden.
-    const hash = keccak256(bytes);
+    const hash = keccakHex(bytes);
     if (hash !== update.weightsHash) return reject("weights_hash_mismatch", `content of ${update.updateCid} hashes to ${hash}, the signed hash is ${update.weightsHash}`, device);
     let header;
     try {
@@ -124,6 +125,13 @@ export async function checkUpdate(context: CheckContext, body: unknown): Promise
     if (header.kind !== "update") return reject("malformed_ciphertext", `${update.updateCid} is an encrypted ${header.kind}, not an update`, device);
     if (header.keyId !== privacy.activeKeyId) return reject("wrong_key", `encrypted under key ${header.keyId}; the active key is ${privacy.activeKeyId}`, device);
     if (header.length !== base.length) return reject("shape_mismatch", `update encrypts ${header.length} parameters, the model has ${base.length}`, device);
+    // Every coefficient in range for its prime: a ciphertext that passes here is one the aggregation will take, so
+    // a bad one is refused on arrival rather than failing the whole round later.
+    try {
+      await checkEncryptedUpdate(bytes, { keyId: header.keyId, length: header.length });
+    } catch (error) {
+      return reject("malformed_ciphertext", error instanceof Error ? error.message : String(error), device);
+    }
     return { ok: true, device, envelope, weights: undefined, norm: undefined };
   }
   if (bytes.length % 4 !== 0) return reject("shape_mismatch", `${bytes.length} bytes is not a float32 vector`, device);

@@ -9,10 +9,11 @@
  * - a device update (a plain file: float32 weights, or an encrypted update's container): keccak256 of its bytes,
  *   what the device signed and the oracles check.
  */
-import { keccak256, type Hex } from "viem";
+import type { Hex } from "viem";
 import { z } from "zod";
 import { bytesToWeights, weightsHash } from "../../lib/model/weights.ts";
 import { errorLine, type AuditSources } from "../sources.ts";
+import { keccakHex } from "../../lib/crypto/keccak.ts";
 
 export type ContentHash = { ok: true; hash: Hex; layout: "model-directory" | "file" } | { ok: false; reason: string };
 
@@ -60,7 +61,7 @@ export async function modelContentHash(sources: AuditSources, cid: string, expec
     if (!isDirectoryError(error)) return { ok: false, reason: `the model ${cid} could not be read from IPFS: ${errorLine(error)}` };
   }
   if (file) {
-    const hash = keccak256(file);
+    const hash = keccakHex(file);
     sources.cache.setContentHash(cacheKey, `file ${hash}`);
     return { ok: true, hash, layout: "file" };
   }
@@ -113,7 +114,7 @@ export async function updateContentHash(sources: AuditSources, cid: string): Pro
   } catch (error) {
     return { ok: false, reason: `update content ${cid} could not be read from IPFS: ${errorLine(error)}` };
   }
-  const hash = keccak256(bytes);
+  const hash = keccakHex(bytes);
   sources.cache.setContentHash(cacheKey, hash);
   return { ok: true, hash, layout: "file" };
 }

@@ -5,8 +5,9 @@
  * the aggregate bytes, so all of them must produce the same bytes: CKKS addition and plaintext multiplication are
  * exact modular arithmetic, and the weights are the same float64 numbers everywhere.
  */
-import { keccak256, type Address, type Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { createEncryptedAccumulator, decodeEncryptedVector } from "../he/index.ts";
+import { keccakHex } from "../crypto/keccak.ts";
 
 /** One committed update's content, as its device signed it. */
 export interface EncryptedUpdateRef {
@@ -54,7 +55,7 @@ export async function aggregateEncryptedUpdates(
       const index = next++;
       const update = updates[index]!;
       const bytes = await fetch(update.cid);
-      const hash = keccak256(bytes);
+      const hash = keccakHex(bytes);
       if (hash !== update.contentHash) throw new Error(`the update of ${update.device} at ${update.cid} hashes to ${hash}, its device signed ${update.contentHash}`);
       // One add at a time: the accumulator's state is a single running sum.
       const added = adding.then(() => accumulator.add(bytes, weights[index]!));
@@ -68,7 +69,7 @@ export async function aggregateEncryptedUpdates(
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, updates.length) }, lane));
   const bytes = await accumulator.finish();
-  return { bytes, hash: keccak256(bytes), keyId: options.keyId };
+  return { bytes, hash: keccakHex(bytes), keyId: options.keyId };
 }
 
 /**
