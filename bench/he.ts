@@ -25,7 +25,7 @@ import { keccak256 } from "viem";
 import { keccakHex } from "../lib/crypto/keccak.ts";
 import { subset, type Dataset } from "../lib/data/dataset.ts";
 import { syntheticRunToFailure } from "../lib/data/synthetic.ts";
-import { createEncryptedAccumulator, decodeEncryptedVector, decryptVector, encryptVector, generateCkksKeys, DEFAULT_CKKS_PARAMETERS, type CkksKeyPair } from "../lib/he/index.ts";
+import { checkEncryptedUpdate, createEncryptedAccumulator, decodeEncryptedVector, decryptVector, encryptVector, generateCkksKeys, DEFAULT_CKKS_PARAMETERS, type CkksKeyPair } from "../lib/he/index.ts";
 import { ciphertextCount } from "../lib/he/parameters.ts";
 import { openContentStore, type ContentStore } from "../lib/ipfs/store.ts";
 import { buildModel, flattenWeights, parameterCount, setFlatWeights } from "../lib/model/model.ts";
@@ -160,6 +160,8 @@ async function encryptedServer(store: ContentStore, devices: readonly DeviceResu
     if (keccakHex(bytes) !== device.encrypted.hash) throw new Error("encrypted update hash mismatch");
     const header = decodeEncryptedVector(bytes);
     if (header.kind !== "update" || header.keyId !== KEY_ID || header.length !== length) throw new Error("encrypted update header mismatch");
+    // As oracle/checks.ts does on arrival: every coefficient in range for its prime.
+    await checkEncryptedUpdate(bytes, { keyId: KEY_ID, length });
     phases.check_s += ms(t) / 1000;
     t = performance.now();
     await accumulator.add(bytes, weights[k]!);
@@ -260,7 +262,11 @@ async function scenario(n: number, tf: TfModule, model: LayersModel, global: Flo
     const plainServer = sum(plain.phases);
     const encryptedServerSeconds = sum(encrypted.phases);
     const plaintextRound = plainCritical + plainServer;
-    const encryptedRound = encryptedCritical + encryptedServerSeconds;
+    // The key holder rebuilds the aggregate from the commitment as soon as the commitment is on chain (keyholder/
+    // service.ts), while the oracles aggregate: the round waits for the later of the two, then the decryption.
+    const oracleSeconds = encrypted.phases.fetch_s + encrypted.phases.check_s + encrypted.phases.aggregate_s + encrypted.phases.publish_aggregate_s;
+    const keyHolderSeconds = encrypted.phases.keyholder_fetch_s + encrypted.phases.decrypt_s + encrypted.phases.publish_s;
+    const encryptedRound = encryptedCritical + Math.max(oracleSeconds, rebuildSeconds) + keyHolderSeconds;
     const round = (phases: Record<string, number>) => Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, round3(v)]));
     const result = {
       encrypted_round_s: round3(encryptedRound),
@@ -282,8 +288,8 @@ async function scenario(n: number, tf: TfModule, model: LayersModel, global: Flo
       publish_ms_per_device: { encrypted_median: round3(median(devices.map((d) => d.encrypted.publishMs))), plaintext_median: round3(median(devices.map((d) => d.plain.publishMs))) },
       encrypted: { device_critical_path_s: round3(encryptedCritical), server_s: round3(encryptedServerSeconds), server_phases_s: round(encrypted.phases), aggregate_ms_per_update: round3((encrypted.phases.aggregate_s * 1000) / n) },
       plaintext: { device_critical_path_s: round3(plainCritical), server_s: round3(plainServer), server_phases_s: round(plain.phases) },
-      encrypted_round_with_keyholder_rebuild_s: round3(encryptedRound + rebuildSeconds),
-      ratio_with_keyholder_rebuild: round3((encryptedRound + rebuildSeconds) / plaintextRound),
+      encrypted_round_without_overlap_s: round3(encryptedCritical + encryptedServerSeconds + rebuildSeconds),
+      ratio_without_overlap: round3((encryptedCritical + encryptedServerSeconds + rebuildSeconds) / plaintextRound),
       keyholder_rebuild_s: round3(rebuildSeconds),
       keyholder_rebuild_phases_s: round(rebuild),
       aggregate_threads: encrypted.threads,
@@ -370,7 +376,7 @@ async function main() {
       aggregate_threads:
         "the oracle's accumulator splits the ciphertext positions between the calling thread and workers (lib/he/accumulator.ts; same bytes for any split); aggregate_ms_per_update_single_thread is the key holder's rebuild on one thread",
       keyholder_rebuild:
-        "keyholder/decrypt.ts also rebuilds the aggregate from the committed updates (on one thread here, in reverse order; its hash must equal the oracle's) before decrypting; if it cannot overlap that with the oracles' work, it adds keyholder_rebuild_s to the round (reported as encrypted_round_with_keyholder_rebuild_s)",
+        "the key holder rebuilds the aggregate from the committed updates itself (on one thread here, in reverse order; its hash must equal the oracle's) before it decrypts anything; keyholder/service.ts starts that rebuild as soon as the commitment is on chain, while the oracles aggregate, so encrypted_round_s counts max(oracle aggregation, key-holder rebuild); encrypted_round_without_overlap_s adds them instead",
       ipfs: "one real embedded Helia node (in memory) shared by all parties: fetches are local block reads, network transfer time is not included; bytes_per_device is the encrypted upload, plaintext_bytes_per_device the plaintext one",
       hashing: "keccak256 via lib/crypto/keccak.ts (hash-wasm) in both modes; see hashing_ms for viem's keccak256, which the oracle checks currently use",
       warm_up: "one untimed training, encryption, aggregation and decryption first: SEAL loading and JIT warm-up are paid once per process, not per round",

@@ -12,7 +12,8 @@ import { privacyOf } from "../lib/chain/policy.ts";
 import { RoundStatus } from "../lib/chain/status.ts";
 import { modelUpdateDomain, modelUpdateTypes } from "../lib/chain/typed-data.ts";
 import { updateTreeRoot } from "../lib/chain/update-tree.ts";
-import { aggregateCommittedUpdates } from "../lib/fl/encrypted-round.ts";
+import { aggregateCommittedUpdates, type EncryptedAggregate } from "../lib/fl/encrypted-round.ts";
+import { kuboCidOf } from "../lib/ipfs/kubo-cid.ts";
 import { decodeSealedUpdates, type SealedUpdates } from "../lib/fl/sealed-updates.ts";
 import { decryptVector } from "../lib/he/index.ts";
 import type { ContentStore } from "../lib/ipfs/store.ts";
@@ -65,13 +66,61 @@ export interface KeyHolderContext {
   catTimeoutMs?: number;
 }
 
-/** Decrypts round `roundId`'s aggregate, which the requester says is at `aggregateCid`, or throws DecryptionRefused. */
-export async function decryptRoundAggregate(context: KeyHolderContext, roundId: bigint, aggregateCid: string): Promise<Decryption> {
+/** A round judged decryptable, with the aggregate this key holder rebuilt from its commitment. */
+export interface PreparedRound {
+  roundId: bigint;
+  aggregate: EncryptedAggregate;
+  updates: number;
+}
+
+/**
+ * Decrypts round `roundId`'s aggregate, which the requester says is at `aggregateCid`, or throws DecryptionRefused.
+ * `prepared` is this round's prepareRoundAggregate, when the service started it as the commitment landed.
+ */
+export async function decryptRoundAggregate(context: KeyHolderContext, roundId: bigint, aggregateCid: string, prepared?: Promise<PreparedRound>): Promise<Decryption> {
   const { models, encryptionKeys } = context.contracts;
   const recorded = await encryptionKeys.read.decryptionOf([roundId]);
   if (recorded.keyId !== 0n) {
     return { roundId, keyId: recorded.keyId, aggregateHash: recorded.aggregateHash, resultHash: recorded.resultHash, resultCid: recorded.resultCid, transactionHash: undefined, fresh: false };
   }
+  const { aggregate } = await (prepared ?? prepareRoundAggregate(context, roundId));
+
+  let submitted: Uint8Array;
+  try {
+    submitted = await context.store.cat(aggregateCid, undefined, { timeoutMs: context.catTimeoutMs ?? 30_000 });
+  } catch (error) {
+    throw new DecryptionRefused("aggregate_unavailable", `cannot fetch the aggregate ${aggregateCid}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const submittedHash = keccakHex(submitted);
+  if (submittedHash !== aggregate.hash) {
+    throw new DecryptionRefused("aggregate_mismatch", `${aggregateCid} hashes to ${submittedHash}; the aggregate of round ${roundId}'s committed updates hashes to ${aggregate.hash}`);
+  }
+  if (!context.keystore.has(aggregate.keyId)) throw new DecryptionRefused("unknown_key", `the updates are encrypted under key ${aggregate.keyId}, whose secret this key holder does not hold`);
+  // The round may have expired while the aggregate was being rebuilt; the contract would refuse the record, and a
+  // decryption must never exist without its record.
+  const status = await models.read.roundStatus([roundId]);
+  if (status !== RoundStatus.Committed) throw new DecryptionRefused("round_not_committed", `round ${roundId} is no longer committed and awaiting its proposal (status ${status})`);
+
+  const values = await decryptVector(context.keystore.load(aggregate.keyId), aggregate.bytes);
+  const resultBytes = weightsToBytes(Float32Array.from(values));
+  const resultHash = keccakHex(resultBytes);
+  // Recorded before it is published: a decrypted aggregate never sits on IPFS without its on-chain record.
+  const resultCid = (await kuboCidOf(resultBytes)).toString();
+  const receipt = await confirm(context.clients.publicClient, await encryptionKeys.write.recordDecryption([roundId, aggregate.keyId, aggregate.hash, resultHash, resultCid]));
+  const [event] = parseEventLogs({ abi: encryptionKeyRegistryAbi, logs: receipt.logs, eventName: "AggregateDecrypted" });
+  if (!event) throw new Error(`recordDecryption ${receipt.transactionHash} emitted no AggregateDecrypted event`);
+  const published = await context.store.addFile(resultBytes);
+  if (published !== resultCid) throw new Error(`the decrypted aggregate was stored as ${published}, recorded as ${resultCid}`);
+  return { roundId, keyId: aggregate.keyId, aggregateHash: aggregate.hash, resultHash, resultCid, transactionHash: receipt.transactionHash, fresh: true };
+}
+
+/**
+ * Everything before the decryption itself, and nothing that depends on the requester: the round is an encrypted
+ * task's, committed with at least the policy's minimum; its sealed-updates document matches the commitment and
+ * every update's signature; and the aggregate of exactly those updates, rebuilt here. Throws DecryptionRefused.
+ */
+export async function prepareRoundAggregate(context: KeyHolderContext, roundId: bigint): Promise<PreparedRound> {
+  const { models } = context.contracts;
   const status = await models.read.roundStatus([roundId]);
   if (status === RoundStatus.None) throw new DecryptionRefused("unknown_round", `round ${roundId} does not exist`);
   const round = await models.read.round([roundId]);
@@ -114,26 +163,7 @@ export async function decryptRoundAggregate(context: KeyHolderContext, roundId: 
     throw new DecryptionRefused("update_rejected", `cannot aggregate the committed updates: ${error instanceof Error ? error.message : String(error)}`);
   }
 
-  let submitted: Uint8Array;
-  try {
-    submitted = await context.store.cat(aggregateCid, undefined, { timeoutMs: context.catTimeoutMs ?? 30_000 });
-  } catch (error) {
-    throw new DecryptionRefused("aggregate_unavailable", `cannot fetch the aggregate ${aggregateCid}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const submittedHash = keccakHex(submitted);
-  if (submittedHash !== aggregate.hash) {
-    throw new DecryptionRefused("aggregate_mismatch", `${aggregateCid} hashes to ${submittedHash}; the aggregate of round ${roundId}'s ${sealed.updates.length} committed updates hashes to ${aggregate.hash}`);
-  }
-  if (!context.keystore.has(aggregate.keyId)) throw new DecryptionRefused("unknown_key", `the updates are encrypted under key ${aggregate.keyId}, whose secret this key holder does not hold`);
-
-  const values = await decryptVector(context.keystore.load(aggregate.keyId), aggregate.bytes);
-  const resultBytes = weightsToBytes(Float32Array.from(values));
-  const resultHash = keccakHex(resultBytes);
-  const resultCid = await context.store.addFile(resultBytes);
-  const receipt = await confirm(context.clients.publicClient, await encryptionKeys.write.recordDecryption([roundId, aggregate.keyId, aggregate.hash, resultHash, resultCid]));
-  const [event] = parseEventLogs({ abi: encryptionKeyRegistryAbi, logs: receipt.logs, eventName: "AggregateDecrypted" });
-  if (!event) throw new Error(`recordDecryption ${receipt.transactionHash} emitted no AggregateDecrypted event`);
-  return { roundId, keyId: aggregate.keyId, aggregateHash: aggregate.hash, resultHash, resultCid, transactionHash: receipt.transactionHash, fresh: true };
+  return { roundId, aggregate, updates: sealed.updates.length };
 }
 
 /** The sealed-updates document the round's commitment names (UpdateLedger.UpdatesCommitted). */
