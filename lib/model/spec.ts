@@ -13,7 +13,18 @@ export interface ModelSpec {
    * (few local steps per round) that otherwise dominates federated training.
    */
   outputBias?: number;
+  /**
+   * Local optimiser (default "adam"). "momentum" is SGD with (classical) momentum 0.9. Every round compiles a
+   * fresh optimiser, so Adam's per-weight step normalisation restarts from zero state on every device each round
+   * and its first steps are full-size in every direction; with many small devices that noise survives averaging.
+   * Momentum SGD steps scale with the gradient, so device updates average into a step of the pooled gradient.
+   * Part of the spec because devices and oracles must agree on how a round trains.
+   */
+  optimizer?: ModelOptimizer;
 }
+
+export const MODEL_OPTIMIZERS = ["adam", "momentum"] as const;
+export type ModelOptimizer = (typeof MODEL_OPTIMIZERS)[number];
 
 export function defaultSpec(data: FederatedData): ModelSpec {
   return {
@@ -47,6 +58,7 @@ export function validateSpec(spec: ModelSpec): ModelSpec {
   positiveInt("outputSize", spec.outputSize);
   spec.hidden.forEach((h, i) => positiveInt(`hidden[${i}]`, h));
   if (spec.outputBias !== undefined && !Number.isFinite(spec.outputBias)) throw new Error(`ModelSpec.outputBias must be finite, got ${spec.outputBias}`);
+  if (spec.optimizer !== undefined && !MODEL_OPTIMIZERS.includes(spec.optimizer)) throw new Error(`ModelSpec.optimizer must be ${MODEL_OPTIMIZERS.join(" or ")}, got ${String(spec.optimizer)}`);
   if (!(spec.learningRate > 0 && Number.isFinite(spec.learningRate))) throw new Error(`ModelSpec.learningRate must be positive, got ${spec.learningRate}`);
   return spec;
 }

@@ -1,13 +1,17 @@
 /**
- * Local training and evaluation. Every call compiles a fresh Adam optimiser (a federated round starts from the
- * global weights, not from another device's optimiser state) and disposes it afterwards; data order comes from
+ * Local training and evaluation. Every call compiles a fresh optimiser, the spec's (Adam unless it says momentum): a
+ * federated round starts from the global weights, not from another device's optimiser state, and disposes it afterwards; data order comes from
  * a seeded permutation per epoch instead of tfjs's Math.random shuffle, so a run is reproducible.
  */
 import type { LayersModel, Tensor } from "@tensorflow/tfjs";
 import { mulberry32, permutation, type Dataset, type TaskKind } from "../data/dataset.ts";
 import { bestThreshold, classificationScore, rmse, type ClassificationScore } from "./metrics.ts";
 import { specOf } from "./model.ts";
+import type { ModelOptimizer } from "./spec.ts";
 import type { TfModule } from "./tf.ts";
+
+/** Momentum coefficient of the "momentum" optimiser (the usual 0.9). */
+const MOMENTUM = 0.9;
 
 export interface TrainOptions {
   epochs: number;
@@ -17,6 +21,13 @@ export interface TrainOptions {
   learningRate?: number;
   /** Defaults to the model's spec, else inferred from the output activation (sigmoid = classification). */
   kind?: TaskKind;
+  /**
+   * Classification only: the loss weight of a failure (label 1) row relative to a healthy one (default 1). A rare
+   * failure class (AI4I: ~3.4%) otherwise contributes too little gradient for the network to carve out its regions.
+   */
+  positiveWeight?: number;
+  /** Defaults to the model's spec, else Adam. */
+  optimizer?: ModelOptimizer;
 }
 
 export function modelKind(model: LayersModel): TaskKind {
@@ -40,8 +51,11 @@ export async function trainLocal(tf: TfModule, model: LayersModel, data: Dataset
   if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new Error(`epochs must be a positive integer, got ${options.epochs}`);
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${options.batchSize}`);
   const kind = options.kind ?? modelKind(model);
+  const positiveWeight = options.positiveWeight ?? 1;
+  if (!(positiveWeight > 0 && Number.isFinite(positiveWeight))) throw new Error(`positiveWeight must be positive, got ${positiveWeight}`);
+  if (positiveWeight !== 1 && kind !== "classification") throw new Error("positiveWeight applies to classification only");
   const learningRate = options.learningRate ?? specOf(model)?.learningRate ?? 1e-3;
-  const optimizer = tf.train.adam(learningRate);
+  const optimizer = (options.optimizer ?? specOf(model)?.optimizer ?? "adam") === "momentum" ? tf.train.momentum(learningRate, MOMENTUM) : tf.train.adam(learningRate);
   model.compile({ optimizer, loss: kind === "regression" ? "meanSquaredError" : "binaryCrossentropy" });
   const width = data.featureNames.length;
   const x = tf.tensor2d(data.features.slice(), [data.rows, width]);
@@ -55,7 +69,7 @@ export async function trainLocal(tf: TfModule, model: LayersModel, data: Dataset
       const ys = tf.gather(y, order);
       order.dispose();
       try {
-        const history = await model.fit(xs, ys, { epochs: 1, batchSize: options.batchSize, shuffle: false, verbose: 0 });
+        const history = await model.fit(xs, ys, { epochs: 1, batchSize: options.batchSize, shuffle: false, verbose: 0, ...(positiveWeight !== 1 ? { classWeight: { 0: 1, 1: positiveWeight } } : {}) });
         loss = Number(history.history["loss"]?.[0]);
       } finally {
         xs.dispose();

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { describe, it } from "node:test";
-import { buildCmapss, CMAPSS_COLUMNS, parseCmapssText, parseRulText } from "../../lib/data/cmapss.ts";
+import { baselineDeviations, buildCmapss, CMAPSS_COLUMNS, DEFAULT_BASELINE_CYCLES, parseCmapssText, parseRulText } from "../../lib/data/cmapss.ts";
 import { mulberry32 } from "../../lib/data/dataset.ts";
 import { RUL_CAP } from "../../lib/data/windows.ts";
 
@@ -48,7 +48,7 @@ describe("C-MAPSS parsing", () => {
     const data = buildCmapss(fdText(lifetimes, 2), fdText(testLives, 3, testCut), rul.join("\n") + "\n", { devices: 3, seed: 1 });
     expect(data.kind).to.equal("regression");
     expect(data.taskName).to.equal("cmapss-rul");
-    const sensors = new Set(data.featureNames.filter((n) => !n.includes("_ma") && !n.includes("_slope") && n !== "cycle"));
+    const sensors = new Set(data.featureNames.filter((n) => !n.includes("_ma") && !n.includes("_slope") && !n.endsWith("_dev") && n !== "cycle"));
     expect(sensors.has("s_1"), "constant sensor kept").to.equal(false);
     expect(sensors.has("s_6"), "two-valued sensor kept").to.equal(false);
     expect(sensors.has("setting_3")).to.equal(false);
@@ -63,6 +63,37 @@ describe("C-MAPSS parsing", () => {
     expect(Array.from(data.test.labels)).to.deep.equal([50, RUL_CAP, 20]);
     // 2 engines held out for validation, whole engines per device.
     expect(data.validation.rows + data.devices.reduce((s, d) => s + d.rows, 0)).to.equal(lifetimes.reduce((s, x) => s + x, 0));
+  });
+
+  it("baseline deviation: each sensor's long moving average minus the mean of the engine's own first cycles", () => {
+    // Two sensors over 6 cycles: a ramp 10, 12, …, 20 and a constant 5. Baseline of 2 cycles, long window 3.
+    const readings = Float64Array.from([10, 5, 12, 5, 14, 5, 16, 5, 18, 5, 20, 5]);
+    // t=0: mean(10) − mean(10) = 0; t=1: mean(10,12) − mean(10,12) = 0 (baseline still filling);
+    // t=2: mean(10,12,14) − 11 = 1; t=5: mean(16,18,20) − 11 = 7. The constant sensor never deviates.
+    expect(Array.from(baselineDeviations(readings, 2, [0, 1, 2, 5], 3, 2))).to.deep.equal([0, 0, 0, 0, 1, 0, 7, 0]);
+    expect(Array.from(baselineDeviations(readings, 2, [5], 3, 10))).to.deep.equal([18 - 15, 0]); // baseline = all 6 cycles
+    expect(() => baselineDeviations(readings, 2, [6], 3, 2)).to.throw(/outside 0..5/);
+  });
+
+  it("adds one <sensor>_dev feature per kept sensor by default, none with baselineCycles 0", () => {
+    const lifetimes = [150, 180, 200, 160, 170];
+    const args = [fdText(lifetimes, 4), fdText([150], 5, [100]), "50\n"] as const;
+    const withDev = buildCmapss(...args, { devices: 2, seed: 1 });
+    const without = buildCmapss(...args, { devices: 2, seed: 1, baselineCycles: 0 });
+    const sensorCount = (without.featureNames.length - 1) / 4;
+    expect(DEFAULT_BASELINE_CYCLES).to.equal(20);
+    expect(without.featureNames.filter((n) => n.endsWith("_dev"))).to.deep.equal([]);
+    expect(withDev.featureNames).to.deep.equal([...without.featureNames, ...without.featureNames.filter((n) => /^s_\d+$/.test(n)).map((n) => `${n}_dev`)]);
+    expect(withDev.featureNames.length).to.equal(5 * sensorCount + 1);
+    // Sensor 2 drifts up with wear, so its deviation falls as the remaining life grows (normalised, on validation).
+    const column = withDev.featureNames.indexOf("s_2_dev");
+    const width = withDev.featureNames.length;
+    const x = Array.from({ length: withDev.validation.rows }, (_, r) => withDev.validation.features[r * width + column]!);
+    const y = Array.from(withDev.validation.labels);
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    const covariance = mean(x.map((xi, i) => (xi - mean(x)) * (y[i]! - mean(y))));
+    expect(covariance).to.be.lessThan(0);
+    expect(() => buildCmapss(...args, { devices: 2, seed: 1, baselineCycles: -1 })).to.throw(/non-negative integer/);
   });
 
   it("rejects a RUL file that does not match the test engines, and too many devices", () => {
