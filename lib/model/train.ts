@@ -1,7 +1,8 @@
 /**
- * Local training and evaluation. Every call compiles a fresh optimiser, the spec's (Adam unless it says momentum): a
- * federated round starts from the global weights, not from another device's optimiser state, and disposes it afterwards; data order comes from
- * a seeded permutation per epoch instead of tfjs's Math.random shuffle, so a run is reproducible.
+ * Local training and evaluation. Every call compiles a fresh optimiser (the spec's: Adam unless it says momentum) and
+ * disposes it afterwards, since a federated round starts from the global weights, not from another device's optimiser
+ * state. Data order comes from a seeded permutation per epoch instead of tfjs's Math.random shuffle, so a run is
+ * reproducible.
  */
 import type { LayersModel, Tensor } from "@tensorflow/tfjs";
 import { mulberry32, permutation, type Dataset, type TaskKind } from "../data/dataset.ts";
