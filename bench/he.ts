@@ -15,7 +15,8 @@
  * A round's time is its critical path when devices run in parallel on their own machines: the slowest device's
  * (training + preparing + publishing), then the server side. IPFS is one real embedded node (Helia, in memory)
  * shared by everyone, so "fetch" is a local block read: network transfer is not included (see bytes_per_device).
- * If an existing he.json has a non-empty "dp" array (written by another benchmark), it is kept.
+ * The keys the privacy stage writes (npm run bench:he runs it next: bench/fl.ts --only dp) are kept from an existing
+ * he.json: "dp", "dp_reference", "dp_settings" and "byzantine_under_encryption".
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -349,11 +350,12 @@ async function main() {
   for (const n of SCENARIOS) results[`devices_${n}`] = await scenario(n, tf, model, global, partitions, keys);
 
   const out = join(dirname(fileURLToPath(import.meta.url)), "results", "he.json");
-  let dp: unknown[] = [];
+  let kept: Record<string, unknown> = { dp: [] };
   if (existsSync(out)) {
     try {
-      const previous = JSON.parse(readFileSync(out, "utf8")) as { dp?: unknown };
-      if (Array.isArray(previous.dp) && previous.dp.length > 0) dp = previous.dp;
+      const previous = JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown>;
+      kept = Object.fromEntries(["dp", "dp_reference", "dp_settings", "byzantine_under_encryption"].filter((key) => previous[key] !== undefined).map((key) => [key, previous[key]]));
+      kept["dp"] ??= [];
     } catch {
       // An unreadable previous file has nothing to keep.
     }
@@ -363,7 +365,7 @@ async function main() {
   const output = {
     ...results,
     max_abs_error: Math.max(device10.max_abs_error_vs_plaintext_fedavg, device100.max_abs_error_vs_plaintext_fedavg),
-    dp,
+    ...kept,
     definition: {
       round:
         "critical path of one round with devices working in parallel on their own machines: max over devices of (local training + prepare + publish to IPFS), plus the server side run sequentially",
