@@ -10,6 +10,8 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { Cluster, defaultClusterOptions, type RoundSummary } from "../lib/fl/cluster.ts";
 import type { TelemetryServices } from "../lib/fl/telemetry-services.ts";
+import { freePorts } from "../lib/chain/local-node.ts";
+import { ensureWebAppBuilt, startWebApp, writeWebAppConfig, type WebAppServer } from "../lib/fl/web-app.ts";
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +26,9 @@ const { values } = parseArgs({
     "local-epochs": { type: "string" },
     seed: { type: "string" },
     keep: { type: "boolean", default: false },
+    exit: { type: "boolean", default: false },
+    "no-app": { type: "boolean", default: false },
+    "app-port": { type: "string" },
     xai: { type: "boolean", default: false },
     "no-telemetry": { type: "boolean", default: false },
     "telemetry-rate": { type: "string" },
@@ -37,7 +42,9 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`npm start -- [--devices N=20] [--rounds R=5] [--dataset synthetic|cmapss|ai4i] [--data-dir DIR=../shared/data]
           [--strategy fedavg|median|trimmed_mean[:β]|krum[:f]|multi_krum[:f:m]|clipped_fedavg[:norm]|weighted[:a:b:c]]
-          [--byzantine FRACTION=0] [--xai] [--node hardhat|anvil] [--round-seconds 90] [--local-epochs 2] [--seed 7] [--keep]
+          [--byzantine FRACTION=0] [--xai] [--node hardhat|anvil] [--round-seconds 90] [--local-epochs 2] [--seed 7]
+          [--keep (stay up after the rounds; the default in a terminal) | --exit (end after the summary)]
+          [--app-port 3000 (the web app's port; a free one if taken) | --no-app]
           [--telemetry-rate 20 (readings/s per device)] [--no-telemetry]
           [--encrypt (CKKS-encrypted updates, aggregated as ciphertexts; a key holder decrypts each round's sum only)]
           [--dp-clip C --dp-noise σ (differential privacy: clip each update delta to C, Gaussian noise multiplier σ)]`);
@@ -57,6 +64,7 @@ const parsed = z
     localEpochs: z.coerce.number().int().min(1).max(50),
     seed: z.coerce.number().int(),
     telemetryRate: z.coerce.number().positive().max(1000),
+    appPort: z.coerce.number().int().min(1).max(65535),
     dpClipNorm: z.coerce.number().positive().max(4000).optional(),
     dpNoiseMultiplier: z.coerce.number().min(0).max(4000).optional(),
   })
@@ -73,6 +81,7 @@ const parsed = z
     localEpochs: values["local-epochs"] ?? defaultClusterOptions.localEpochs,
     seed: values.seed ?? defaultClusterOptions.seed,
     telemetryRate: values["telemetry-rate"] ?? 20,
+    appPort: values["app-port"] ?? 3000,
     dpClipNorm: values["dp-clip"],
     dpNoiseMultiplier: values["dp-noise"],
   });
@@ -82,11 +91,15 @@ if (!parsed.success) {
 }
 const options = { ...defaultClusterOptions, ...parsed.data, xaiWeighting: values.xai, telemetry: !values["no-telemetry"], encrypted: values.encrypt };
 
+// In a terminal the run stays up after its summary so the web app can be explored; piped (CI, scripts) it ends.
+const keep = values.keep || (process.stdout.isTTY === true && !values.exit);
 let cluster: Cluster | undefined;
+let webApp: WebAppServer | undefined;
 let stopping = false;
 const shutdown = async (code: number) => {
   if (stopping) return;
   stopping = true;
+  await webApp?.stop().catch(() => undefined);
   await cluster?.stop().catch(() => undefined);
   process.exit(code);
 };
@@ -98,7 +111,19 @@ process.on("SIGTERM", () => void shutdown(143));
 
 try {
   const started = Date.now();
+  if (!values["no-app"]) {
+    console.log("• preparing the web app (a production build when its sources changed, about 30 s)");
+    const built = await ensureWebAppBuilt();
+    if (built === "current") console.log("  the last build is current");
+  }
   cluster = await Cluster.start(options, (step) => console.log(`• ${step}`));
+  if (!values["no-app"]) {
+    const configPath = join(options.dataDir, "run", "app.json");
+    writeWebAppConfig(configPath, cluster.webAppNetwork());
+    const port = (await portIsFree(options.appPort)) ? options.appPort : (await freePorts(1))[0]!;
+    webApp = await startWebApp({ configPath, port });
+    console.log(`• web app: ${webApp.url}  (connect a wallet on chain ${cluster.deployment.chainId}; without one it is read-only)`);
+  }
   console.log(`\nrunning ${options.rounds} rounds with ${options.devices} devices (${options.dataset}, ${options.strategy}${options.xaiWeighting ? ", XAI-guided weighting" : ""}${options.byzantine > 0 ? `, ${Math.round(options.byzantine * 100)}% Byzantine` : ""}${options.encrypted ? ", CKKS-encrypted updates" : ""}${options.dpClipNorm ? `, DP clip ${options.dpClipNorm} σ ${options.dpNoiseMultiplier ?? 0}` : ""})\n`);
   const summaries: RoundSummary[] = [];
   for (let r = 0; r < options.rounds && !stopping; r++) {
@@ -136,15 +161,15 @@ try {
   if (cluster.telemetry) {
     console.log(`           telemetry: gateways ${cluster.telemetry.gatewayUrls.join(", ")} (/health, /metrics); twins ${cluster.telemetry.twinUrl}/assets, live events at /events, API at /openapi.json (with --keep).`);
   }
-  if (values.keep) {
+  if (keep) {
     const ipfsPeers = [...cluster.oracles, ...(cluster.telemetry?.gateways ?? [])]
       .map((child) => child.events.find((event) => event.event === "ready"))
       .map((ready) => String(ready?.gatewayUrl ?? ready?.ipfsGatewayUrl ?? ""))
       .filter((url) => url.startsWith("http"));
     console.log(`           audit it: npm run audit -- all --deployment ${join(options.dataDir, "run", "deployment.json")} --ipfs-peers ${ipfsPeers.join(",")}`);
-    console.log(`\nchain, oracles and devices stay up (chain at ${cluster.chain.rpcUrl}); Ctrl-C stops them.`);
+    console.log(`\nchain, oracles and devices stay up (chain at ${cluster.chain.rpcUrl})${webApp ? `; the web app is at ${webApp.url}` : ""}. Ctrl-C stops them.`);
   } else {
-    console.log("           (with --keep, the processes stay up and the run prints the command that audits it)");
+    console.log("           (with --keep, or in a terminal, the processes and the web app stay up and the run prints the command that audits it)");
     await shutdown(0);
   }
 } catch (error) {
@@ -204,4 +229,13 @@ async function printPrivacy(cluster: Cluster, summaries: RoundSummary[]): Promis
   }
   console.log("\nprivacy:");
   console.table(rows);
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }

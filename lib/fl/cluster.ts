@@ -24,6 +24,7 @@ import { publishModel } from "./model-store.ts";
 import { policyMetricOf, validationMetric } from "./validation.ts";
 import { startChild, type ChildHandle } from "./processes.ts";
 import { privacyScaled } from "../chain/policy.ts";
+import type { WebAppNetwork } from "./web-app.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -145,6 +146,8 @@ export class Cluster {
   readonly telemetry: TelemetryServices | undefined;
   /** The key holder, when updates are encrypted. */
   readonly keyHolder: ChildHandle | undefined;
+  /** The trustless gateways of this network's IPFS nodes (this process, fleets, oracles, key holder). */
+  readonly ipfsGatewayUrls: string[];
 
   private constructor(
     options: ClusterOptions,
@@ -163,6 +166,7 @@ export class Cluster {
     heartbeat: NodeJS.Timeout,
     telemetry: TelemetryServices | undefined,
     keyHolder: ChildHandle | undefined,
+    ipfsGatewayUrls: string[],
   ) {
     this.options = options;
     this.chain = chain;
@@ -180,6 +184,7 @@ export class Cluster {
     this.heartbeat = heartbeat;
     this.telemetry = telemetry;
     this.keyHolder = keyHolder;
+    this.ipfsGatewayUrls = ipfsGatewayUrls;
   }
 
   static async start(options: ClusterOptions, onStep: (step: string) => void = () => {}): Promise<Cluster> {
@@ -339,7 +344,7 @@ export class Cluster {
         });
       }
       onStep(`ready: genesis ${regression ? "RMSE" : "log-loss"} ${genesisMetric.toFixed(3)}, model ${genesis.cid}`);
-      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleets, startOracle, heartbeat, telemetryServices, keyHolder);
+      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleets, startOracle, heartbeat, telemetryServices, keyHolder, allGateways);
     } catch (error) {
       await chain.stop();
       throw error;
@@ -396,6 +401,17 @@ export class Cluster {
       gasUsed,
       transactions,
       seconds: (Date.now() - started) / 1000,
+    };
+  }
+
+  /** What the web app needs to serve this network (lib/fl/web-app.ts). */
+  webAppNetwork(): WebAppNetwork {
+    return {
+      rpcUrl: this.chain.rpcUrl,
+      deployment: this.deployment,
+      ipfsGateways: [...this.ipfsGatewayUrls, ...(this.telemetry?.ipfsGatewayUrls ?? [])],
+      ...(this.telemetry ? { twinUrl: this.telemetry.twinUrl } : {}),
+      oracleUrls: this.oracleUrls,
     };
   }
 

@@ -49,13 +49,16 @@ export class TelemetryServices {
   readonly twin: ChildHandle;
   readonly twinUrl: string;
   readonly uplink: ChildHandle;
+  /** The trustless IPFS gateways of the fog gateways and the twin (telemetry windows live there). */
+  readonly ipfsGatewayUrls: string[];
 
-  private constructor(gateways: ChildHandle[], gatewayUrls: string[], twin: ChildHandle, twinUrl: string, uplink: ChildHandle) {
+  private constructor(gateways: ChildHandle[], gatewayUrls: string[], twin: ChildHandle, twinUrl: string, uplink: ChildHandle, ipfsGatewayUrls: string[]) {
     this.gateways = gateways;
     this.gatewayUrls = gatewayUrls;
     this.twin = twin;
     this.twinUrl = twinUrl;
     this.uplink = uplink;
+    this.ipfsGatewayUrls = ipfsGatewayUrls;
   }
 
   static async start(options: TelemetryServiceOptions): Promise<TelemetryServices> {
@@ -107,7 +110,7 @@ export class TelemetryServices {
       ]);
       started.push(uplink);
       await uplink.waitFor((event) => event.event === "ready", 60_000);
-      return new TelemetryServices(gateways, gatewayUrls, twin, String(twinReady.url), uplink);
+      return new TelemetryServices(gateways, gatewayUrls, twin, String(twinReady.url), uplink, [...gatewayIpfs, ipfsUrl(twinIpfsIndex)]);
     } catch (error) {
       await Promise.all(started.map((child) => child.stop()));
       throw error;
