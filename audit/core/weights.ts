@@ -10,38 +10,12 @@
  *   what the device signed and the oracles check.
  */
 import type { Hex } from "viem";
-import { z } from "zod";
 import { bytesToWeights, weightsHash } from "../../lib/model/weights.ts";
 import { errorLine, type AuditSources } from "../sources.ts";
 import { keccakHex } from "../../lib/crypto/keccak.ts";
+import { describedWeightBytes } from "../../lib/model/model-json.ts";
 
 export type ContentHash = { ok: true; hash: Hex; layout: "model-directory" | "file" } | { ok: false; reason: string };
-
-const modelJsonSchema = z.object({
-  modelTopology: z.record(z.string(), z.unknown()),
-  weightsManifest: z
-    .array(
-      z.object({
-        paths: z.tuple([z.literal("weights.bin")]),
-        weights: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.literal("float32"), quantization: z.undefined().optional() })),
-      }),
-    )
-    .length(1),
-});
-
-/** Bytes model.json says weights.bin must have (all float32), or the reason it is not a model we can hash. */
-export function describedWeightBytes(modelJson: Uint8Array): { ok: true; bytes: number } | { ok: false; reason: string } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(modelJson));
-  } catch (error) {
-    return { ok: false, reason: `model.json is not JSON: ${errorLine(error)}` };
-  }
-  const parsed = modelJsonSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, reason: `model.json is not a float32 TF.js LayersModel with one weights.bin: ${z.prettifyError(parsed.error).split("\n").slice(0, 2).join(" ")}` };
-  const bytes = parsed.data.weightsManifest[0]!.weights.reduce((sum, spec) => sum + 4 * spec.shape.reduce((product, d) => product * d, 1), 0);
-  return { ok: true, bytes };
-}
 
 const isDirectoryError = (error: unknown) => /directory/i.test(errorLine(error));
 
