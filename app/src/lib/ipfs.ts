@@ -5,7 +5,7 @@
  */
 import { exporter } from "ipfs-unixfs-exporter";
 import type { CID } from "multiformats/cid";
-import { parseCid } from "../../../lib/ipfs/inputs.ts";
+import { concatChunks, parseCid } from "../../../lib/ipfs/inputs.ts";
 import { checkBlock } from "../../../lib/ipfs/verify-block.ts";
 
 export interface FetchProgress {
@@ -62,21 +62,12 @@ export async function catVerified(cidText: string, path?: string, options: { blo
   const blockstore = options.blockstore ?? verifiedBlockstore();
   const entry = await exporter(path ? `${root.toString()}/${path}` : root, blockstore, options.signal ? { signal: options.signal } : {});
   if (entry.type !== "file" && entry.type !== "raw" && entry.type !== "identity") throw new IpfsError(`${cidText}${path ? `/${path}` : ""} is a ${entry.type}, not a file`);
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for await (const chunk of entry.content(options.signal ? { signal: options.signal } : {})) {
-    if (typeof chunk === "object" && chunk instanceof Uint8Array) {
-      chunks.push(chunk);
-      length += chunk.length;
-    }
-  }
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
+  return concatChunks(fileChunks(entry.content(options.signal ? { signal: options.signal } : {})));
+}
+
+/** UnixFS file content as byte chunks (the exporter's content type also admits decoded objects). */
+async function* fileChunks(content: AsyncIterable<unknown>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of content) if (chunk instanceof Uint8Array) yield chunk;
 }
 
 /** Whether a CID names a directory (a TF.js model: model.json + weights.bin) or a single file. */
