@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { encodeFunctionData, keccak256, toBytes, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { deviceKey } from "../lib/chain/dev-accounts.ts";
-import { labelToBytes32 } from "../lib/chain/seed.ts";
+import { labelToBytes32 } from "../lib/chain/labels.ts";
 import { signModelUpdate } from "../lib/chain/typed-data.ts";
 import { buildUpdateTree } from "../lib/chain/update-tree.ts";
 import { makeFixture } from "../test/helpers/fixture.ts";

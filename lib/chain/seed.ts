@@ -1,5 +1,6 @@
 import { getContract, keccak256, stringToHex, toBytes, type Address, type Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
+import { labelToBytes32 } from "./labels.ts";
 import { kuboCidOf } from "../ipfs/kubo-cid.ts";
 import {
   accessManagerAbi,
@@ -92,11 +93,6 @@ export const demoPlan: SeedPlan = {
   ],
 };
 
-/** bytes32 of a short label, left-aligned (the DeviceRegistry's asset label format). */
-export function labelToBytes32(label: string): Hex {
-  if (new TextEncoder().encode(label).length > 32) throw new Error(`label "${label}" is longer than 32 bytes`);
-  return stringToHex(label, { size: 32 });
-}
 
 /** A placeholder genesis model: its CID and weights hash are of real bytes, so readers can verify them. */
 async function genesisModel(taskName: string): Promise<{ cid: string; weightsHash: Hex }> {

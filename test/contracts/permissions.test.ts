@@ -7,7 +7,7 @@ import { readArtifact, selectorsOf, stateChangingFunctions } from "../../lib/cha
 import { managedContracts, permissions, type ManagedContractName } from "../../lib/chain/permissions.ts";
 import { Role, type RoleName } from "../../lib/chain/roles.ts";
 import { signModelUpdate } from "../../lib/chain/typed-data.ts";
-import { labelToBytes32 } from "../../lib/chain/seed.ts";
+import { labelToBytes32 } from "../../lib/chain/labels.ts";
 import { makeFixture, type Contracts, type Fixture } from "../helpers/fixture.ts";
 import { expectRevert } from "../helpers/revert.ts";
 import { HOUR, commit, latestTimestamp, openRound, propose, updateLeaves, weightsHashA } from "../helpers/rounds.ts";

@@ -6,7 +6,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { deviceRegistryAbi } from "../../lib/chain/abis.generated.ts";
 import { metadataCidOf, metadataDigestOf } from "../../lib/chain/metadata-digest.ts";
 import { Role } from "../../lib/chain/roles.ts";
-import { labelToBytes32 } from "../../lib/chain/seed.ts";
+import { labelToBytes32 } from "../../lib/chain/labels.ts";
 import { makeFixture } from "../helpers/fixture.ts";
 import { expectRevert } from "../helpers/revert.ts";
 

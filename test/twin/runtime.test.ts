@@ -9,7 +9,7 @@ import { privateKeyToAddress } from "viem/accounts";
 import type { LayersModel } from "@tensorflow/tfjs";
 import { deviceKey } from "../../lib/chain/dev-accounts.ts";
 import { metadataDigestOf } from "../../lib/chain/metadata-digest.ts";
-import { labelToBytes32 } from "../../lib/chain/seed.ts";
+import { labelToBytes32 } from "../../lib/chain/labels.ts";
 import { makeDataset } from "../../lib/data/dataset.ts";
 import { syntheticRunToFailure } from "../../lib/data/synthetic.ts";
 import { syntheticFeaturePipeline, syntheticSensorSchema, syntheticTelemetry } from "../../lib/data/telemetry.ts";

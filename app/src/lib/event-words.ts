@@ -1,16 +1,13 @@
 /** One chain event as a line a person reads in the live feed. */
-import { hexToString, type Hex } from "viem";
+import type { Hex } from "viem";
+import { bytes32ToLabel } from "../../../lib/chain/labels.ts";
 import { verdictName } from "../../../lib/chain/status.ts";
 import type { SuiteEvent } from "./chain-log";
 
 const short = (value: string) => (value.length > 14 ? `${value.slice(0, 6)}…${value.slice(-4)}` : value);
 
 export function bytes32Label(value: Hex): string {
-  try {
-    return hexToString(value, { size: 32 }).replace(/\0+$/, "");
-  } catch {
-    return short(value);
-  }
+  return bytes32ToLabel(value) ?? short(value);
 }
 
 export function describeEvent(event: SuiteEvent): string {

@@ -1,7 +1,8 @@
 import type { Metadata } from "next";
+import { Devices } from "@/components/devices/Devices";
 
 export const metadata: Metadata = { title: "Devices" };
 
 export default function Page() {
-  return <h1>Devices</h1>;
+  return <Devices />;
 }

@@ -1,7 +1,8 @@
 import type { Metadata } from "next";
+import { Organisations } from "@/components/organisations/Organisations";
 
 export const metadata: Metadata = { title: "Organisations" };
 
 export default function Page() {
-  return <h1>Organisations</h1>;
+  return <Organisations />;
 }

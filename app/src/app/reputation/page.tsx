@@ -1,7 +1,8 @@
 import type { Metadata } from "next";
+import { Reputation } from "@/components/reputation/Reputation";
 
 export const metadata: Metadata = { title: "Reputation" };
 
 export default function Page() {
-  return <h1>Reputation</h1>;
+  return <Reputation />;
 }
