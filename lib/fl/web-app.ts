@@ -14,7 +14,8 @@ import { stopChildProcess } from "../process.ts";
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const appDir = join(root, "app");
 const nextBin = join(root, "node_modules", "next", "dist", "bin", "next");
-const buildStamp = join(appDir, ".next", "twinledger-source-hash");
+// The build folder (next.config.ts distDir): TWINLEDGER_NEXT_DIST lets several builds live side by side.
+const buildStamp = () => join(appDir, process.env.TWINLEDGER_NEXT_DIST ?? ".next", "twinledger-source-hash");
 
 /** What app/src/lib/server-config.ts reads (keep the two in step). */
 export interface WebAppNetwork {
@@ -52,13 +53,13 @@ export function webAppSourceHash(): string {
 }
 
 export function isWebAppBuildCurrent(): boolean {
-  return existsSync(buildStamp) && readFileSync(buildStamp, "utf8").trim() === webAppSourceHash();
+  return existsSync(buildStamp()) && readFileSync(buildStamp(), "utf8").trim() === webAppSourceHash();
 }
 
 /** Runs `next build` unless the last build is of the same sources. Output goes to `onLine`. */
 export async function ensureWebAppBuilt(onLine: (line: string) => void = () => {}): Promise<"built" | "current"> {
   const hash = webAppSourceHash();
-  if (existsSync(buildStamp) && readFileSync(buildStamp, "utf8").trim() === hash) return "current";
+  if (existsSync(buildStamp()) && readFileSync(buildStamp(), "utf8").trim() === hash) return "current";
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, [nextBin, "build", appDir], { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
     let output = "";
@@ -71,7 +72,7 @@ export async function ensureWebAppBuilt(onLine: (line: string) => void = () => {
     child.once("error", reject);
     child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`next build failed (exit ${code}):\n${output}`))));
   });
-  writeFileSync(buildStamp, hash + "\n");
+  writeFileSync(buildStamp(), hash + "\n");
   return "built";
 }
 

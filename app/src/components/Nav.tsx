@@ -21,7 +21,7 @@ export function Nav() {
       <ul>
         {pages.map((page) => (
           <li key={page.href}>
-            <Link href={page.href} aria-current={isCurrent(page.href) ? "page" : undefined}>{page.label}</Link>
+            <Link href={page.href} prefetch={false} aria-current={isCurrent(page.href) ? "page" : undefined}>{page.label}</Link>
           </li>
         ))}
       </ul>

@@ -46,8 +46,8 @@ export interface ChainLog {
   toBlock: bigint;
 }
 
-export async function readSuiteEvents(client: PublicClient, addresses: PublicAppConfig["addresses"], fromBlock: bigint, toBlock: bigint): Promise<SuiteEvent[]> {
-  if (toBlock < fromBlock) return [];
+export async function readSuiteEvents(client: PublicClient, addresses: PublicAppConfig["addresses"], fromBlock: bigint, toBlock: bigint | "latest"): Promise<SuiteEvent[]> {
+  if (toBlock !== "latest" && toBlock < fromBlock) return [];
   const followed = Object.entries(addresses).filter(([name]) => name !== "ProvenanceAnchor") as [ContractName, Address][];
   const contractOf = new Map<string, ContractName>(followed.map(([name, address]) => [address.toLowerCase(), name]));
   const logs: Log[] = await client.getLogs({ address: followed.map(([, address]) => address), fromBlock, toBlock });
@@ -68,11 +68,16 @@ export function useChainLog() {
     queryFn: async (): Promise<ChainLog> => {
       if (!client) throw new Error("no chain client");
       const previous = queryClient.getQueryData<ChainLog>(queryKey);
+      if (!previous) {
+        // The first read sends the head and the logs up to "latest" in one JSON-RPC batch (the head first), so the
+        // page waits one round trip; logs of a block mined in between are kept, and later reads start after them.
+        const [head, events] = await Promise.all([client.getBlockNumber({ cacheTime: 0 }), readSuiteEvents(client as PublicClient, config.addresses, 0n, "latest")]);
+        return { events, toBlock: events.reduce((newest, event) => (event.blockNumber > newest ? event.blockNumber : newest), head) };
+      }
       const head = await client.getBlockNumber({ cacheTime: 0 });
-      const fromBlock = previous ? previous.toBlock + 1n : 0n;
-      if (previous && head < fromBlock) return previous;
-      const fresh = await readSuiteEvents(client as PublicClient, config.addresses, fromBlock, head);
-      return { events: previous ? (fresh.length ? [...previous.events, ...fresh] : previous.events) : fresh, toBlock: head };
+      if (head <= previous.toBlock) return previous;
+      const fresh = await readSuiteEvents(client as PublicClient, config.addresses, previous.toBlock + 1n, head);
+      return { events: fresh.length ? [...previous.events, ...fresh] : previous.events, toBlock: head };
     },
   });
 }

@@ -63,7 +63,7 @@ export function Overview() {
         </DataState>
         <h2 id="feed-heading">Live chain events</h2>
         <p className="muted">The newest first, read from the chain every second (telemetry anchors are on the Twins and Audit pages).</p>
-        <ul className="feed" aria-labelledby="feed-heading" aria-live="polite" data-testid="event-feed">
+        <ul className="feed" aria-labelledby="feed-heading" aria-live="polite" data-testid="event-feed" tabIndex={0}>
           {feed.map((event) => (
             <li key={`${event.transactionHash}-${event.logIndex}`}>
               <span className="muted">block {event.blockNumber.toString()}</span> · {describeEvent(event)}
