@@ -7,7 +7,7 @@
  * A leaf is keccak256(0x00 ‖ uint32be(index) ‖ utf8(JSON.stringify(row))): the row exactly as the device sent
  * it. The 0x00 prefix and the JSON body keep a leaf preimage from ever parsing as an inner node.
  */
-import type { Hex } from "viem";
+import { bytesToHex, type Hex } from "viem";
 import { keccakHex, keccakInto } from "../crypto/keccak.ts";
 import { buildTree, processProof, proofOf, rootOf, type MerkleTree } from "../crypto/merkle.ts";
 
@@ -43,7 +43,7 @@ export function readingLeaf(index: number, row: RawRow): Hex {
   if (!Number.isInteger(index) || index < 0 || index > 0xffffffff) throw new Error(`leaf index ${index} is not a uint32`);
   const out = new Uint8Array(32);
   leafInto(index, row, out, 0);
-  return `0x${Buffer.from(out).toString("hex")}`;
+  return bytesToHex(out);
 }
 
 export function buildReadingTree(rows: readonly RawRow[]): ReadingTree {

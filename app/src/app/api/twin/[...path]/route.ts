@@ -18,8 +18,27 @@ export async function GET(request: NextRequest, context: { params: Promise<{ pat
     const upstream = await fetch(target, { cache: "no-store", signal: request.signal, headers: { accept: request.headers.get("accept") ?? "application/json" } });
     const headers = new Headers({ "content-type": upstream.headers.get("content-type") ?? "application/json", "cache-control": "no-store" });
     if (joined === "events") headers.set("x-accel-buffering", "no");
-    return new NextResponse(upstream.body, { status: upstream.status, headers });
+    // A twin that stops mid-stream ends the event stream cleanly; the page's EventSource then reconnects.
+    return new NextResponse(upstream.body && joined === "events" ? endingCleanly(upstream.body) : upstream.body, { status: upstream.status, headers });
   } catch (error) {
     return NextResponse.json({ error: "twin_unreachable", message: `the twin service does not answer (${error instanceof Error ? error.message : String(error)})` }, { status: 502 });
   }
+}
+
+function endingCleanly(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch {
+        controller.close();
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason).catch(() => undefined);
+    },
+  });
 }
