@@ -1,10 +1,8 @@
 // @vitest-environment node
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MemoryBlockstore } from "blockstore-core/memory";
-import { importer } from "ipfs-unixfs-importer";
 import { CID } from "multiformats/cid";
+import { ipfsNetwork } from "./fixtures/ipfs-network";
 import { keccak256 } from "viem";
-import { kuboImporterOptions } from "../../lib/ipfs/kubo-cid.ts";
 import { bytesToWeights, weightsHash, weightsToBytes } from "../../lib/model/weights.ts";
 import { judgeModelContent, verdictText, verifyModelContent, type ModelContent } from "@/components/audit/model-verification";
 
@@ -81,30 +79,12 @@ describe("judgeModelContent", () => {
   });
 });
 
-/** Stores files as the network's nodes do and answers /api/ipfs like the app's route; `tampered` blocks are altered in transit. */
-async function network(files: { path: string; content: Uint8Array }[], wrap: boolean) {
-  const blockstore = new MemoryBlockstore();
-  let root = "";
-  for await (const entry of importer(files, blockstore, { ...kuboImporterOptions, wrapWithDirectory: wrap })) root = entry.cid.toString();
-  const tampered = new Set<string>();
-  vi.stubGlobal("fetch", async (input: string) => {
-    const cid = input.replace("/api/ipfs/", "");
-    if (!(await blockstore.has(CID.parse(cid)))) return new Response(JSON.stringify({ message: `no IPFS node of the network has block ${cid}` }), { status: 404 });
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of blockstore.get(CID.parse(cid))) chunks.push(chunk);
-    const bytes = Uint8Array.from(chunks.flatMap((chunk) => [...chunk]));
-    if (tampered.has(cid)) bytes[bytes.length - 1]! ^= 1;
-    return new Response(bytes);
-  });
-  return { root, blockstore, tampered };
-}
-
 afterEach(() => vi.unstubAllGlobals());
 
 describe("verifyModelContent (through verified IPFS reads)", () => {
   it("verifies a model directory fetched block by block, with progress", async () => {
     const { modelJson, weightsBin, onChainHash } = modelFiles();
-    const { root } = await network([{ path: "model.json", content: modelJson }, { path: "weights.bin", content: weightsBin }], true);
+    const { root } = await ipfsNetwork([{ path: "model.json", content: modelJson }, { path: "weights.bin", content: weightsBin }], true);
     const progress: number[] = [];
     const verdict = await verifyModelContent(root, onChainHash, { onProgress: (p) => progress.push(p.blocks) });
     expect(verdict.kind).toBe("verified");
@@ -117,14 +97,14 @@ describe("verifyModelContent (through verified IPFS reads)", () => {
     const { modelJson, weightsBin, onChainHash } = modelFiles();
     const tampered = weightsBin.slice();
     tampered[100]! ^= 0x80;
-    const { root } = await network([{ path: "model.json", content: modelJson }, { path: "weights.bin", content: tampered }], true);
+    const { root } = await ipfsNetwork([{ path: "model.json", content: modelJson }, { path: "weights.bin", content: tampered }], true);
     const verdict = await verifyModelContent(root, onChainHash);
     expect(verdict.kind).toBe("mismatch");
   });
 
   it("fails when a block is altered in transit", async () => {
     const { modelJson, weightsBin, onChainHash } = modelFiles();
-    const { root, blockstore, tampered } = await network([{ path: "model.json", content: modelJson }, { path: "weights.bin", content: weightsBin }], true);
+    const { root, blockstore, tampered } = await ipfsNetwork([{ path: "model.json", content: modelJson }, { path: "weights.bin", content: weightsBin }], true);
     // The memory blockstore keys blocks by multihash (CIDv1 raw); the network asks for them as CIDv0.
     for await (const { cid } of blockstore.getAll()) {
       const asRequested = CID.createV0(cid.multihash as Parameters<typeof CID.createV0>[0]).toString();
@@ -138,7 +118,7 @@ describe("verifyModelContent (through verified IPFS reads)", () => {
 
   it("verifies a single-file genesis model", async () => {
     const file = encoder.encode(JSON.stringify({ genesis: true, weights: [0.1, 0.2] }));
-    const { root } = await network([{ path: "genesis.json", content: file }], false);
+    const { root } = await ipfsNetwork([{ path: "genesis.json", content: file }], false);
     const verdict = await verifyModelContent(root, keccak256(file));
     expect(verdict.kind).toBe("verified");
     expect(verdict.steps[0]!.detail).toMatch(/a single model file/);
