@@ -12,3 +12,14 @@ test("a model version verifies on the Audit page", async ({ page }) => {
   await page.getByRole("button", { name: "Verify model version" }).click();
   await expect(page.getByTestId("model-verdict")).toContainText("Verified", { timeout: 60_000 });
 });
+
+test("a telemetry reading's proof verifies on the Audit page, device signature included", async ({ page }) => {
+  await page.goto("/audit");
+  await waitForData(page);
+  // The default device and its newest anchored window; telemetry has been flowing since the network started.
+  const windows = page.getByLabel("Anchored window");
+  await expect(windows.locator("option").first()).toBeAttached({ timeout: 30_000 });
+  await page.getByRole("button", { name: "Verify reading" }).click();
+  await expect(page.getByTestId("reading-verdict")).toContainText("Verified", { timeout: 60_000 });
+  await expect(page.getByText("the window's EIP-712 signature recovers to the device account")).toBeVisible();
+});

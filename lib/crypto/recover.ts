@@ -3,9 +3,8 @@
  * hundred versions). It uses libsecp256k1 through the `secp256k1` package when its prebuilt binding loads (about
  * 9,000 recoveries/s per core here, ~25× viem's pure-JS recovery) and falls back to viem everywhere else, with the
  * same answers: the address, or null for a signature that does not recover or has a high s (which OpenZeppelin's
- * ECDSA refuses too).
+ * ECDSA refuses too). Browser-safe: outside Node there is no binding to load, and viem recovers.
  */
-import { createRequire } from "node:module";
 import { bytesToHex, getAddress, hexToBytes, keccak256, recoverAddress, type Address, type Hex } from "viem";
 
 interface NativeSecp256k1 {
@@ -15,8 +14,12 @@ interface NativeSecp256k1 {
 const SECP256K1_HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 
 function loadNative(): NativeSecp256k1 | undefined {
-  if (process.env.TWINLEDGER_PURE_JS_CRYPTO === "1") return undefined;
+  // Reached through process.getBuiltinModule rather than an import of node:module, so bundlers for the browser
+  // (the web app's reading verification) see no Node dependency.
+  const nodeProcess = (globalThis as { process?: Partial<NodeJS.Process> }).process;
+  if (typeof nodeProcess?.getBuiltinModule !== "function" || nodeProcess.env?.TWINLEDGER_PURE_JS_CRYPTO === "1") return undefined;
   try {
+    const { createRequire } = nodeProcess.getBuiltinModule("node:module");
     const require = createRequire(import.meta.url);
     // The package's main entry falls back to a slow pure-JS build when the binding is missing; take only the binding.
     return require("secp256k1/bindings.js") as NativeSecp256k1;

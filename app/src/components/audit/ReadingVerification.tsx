@@ -33,7 +33,7 @@ const cellText = (value: unknown) => (typeof value === "string" ? value : JSON.s
 
 /** Pick a device, one of its anchored windows and a reading, and prove the reading against the anchored root. */
 export function ReadingVerification({ log, logLoading, logError }: { log: ChainLog | undefined; logLoading: boolean; logError: unknown }) {
-  const { addresses } = useAppConfig();
+  const { addresses, chainId } = useAppConfig();
   const client = usePublicClient();
   const devices = devicesOf(log);
   const [chosenDevice, setChosenDevice] = useState<AddressType | null>(null);
@@ -83,7 +83,7 @@ export function ReadingVerification({ log, logLoading, logError }: { log: ChainL
       return;
     }
     const fetchStep: VerificationStep = { name: "IPFS", ok: true, detail: `window document fetched by its anchored CID: ${blockstore.progress.blocks} block${blockstore.progress.blocks === 1 ? "" : "s"} (${blockstore.progress.bytes.toLocaleString("en")} bytes), each hash-checked against its CID` };
-    const result = checkReadingProof(document, anchor, index);
+    const result = await checkReadingProof(document, anchor, index, { chainId, provenanceAnchor: addresses.ProvenanceAnchor });
     const steps = [fetchStep, ...result.steps];
     if (result.leaf && result.proof) {
       // The contract's own verdict on the same leaf and proof, for the header and gateway of the event.

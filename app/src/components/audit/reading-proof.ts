@@ -1,17 +1,16 @@
 /**
- * Verifying one telemetry reading's proof in the browser: the window document (fetched by the anchored data CID)
- * must be the anchored window, and the reading's leaf, recomputed from the row exactly as the device sent it, with
- * its Merkle proof must lead to the root in the WindowAnchored event. Pure, over evidence already fetched; the
- * hashing is lib/telemetry/merkle.ts's (the leaf encoding and tree layout the gateways and the contract use).
- *
- * The document is parsed with a schema of just the fields this check reads: lib/telemetry/document.ts's full
- * schema imports the signature code (lib/crypto/recover.ts, node:module), which the browser cannot load.
+ * Verifying one telemetry reading's proof in the browser, with the CLI auditor's own checks
+ * (lib/provenance/checks.ts `checkReadingOffchain`): the window document (fetched by the anchored data CID) must be
+ * the anchored window; its rows must hash to the root the device signed; the device's EIP-712 signature must
+ * recover to the device; the gateway's normalised values must be what the signed row converts to; and the
+ * reading's leaf with its Merkle proof must lead to the root in the WindowAnchored event. Pure over evidence
+ * already fetched.
  */
 import type { Address, Hex } from "viem";
 import { z } from "zod";
-import type { AnchoredHeader } from "../../../../lib/provenance/checks.ts";
-import type { WindowDocument } from "../../../../lib/telemetry/document.ts";
-import { buildReadingTree, processProof, readingLeaf, readingProof, treeRoot, verifyReadingProof } from "../../../../lib/telemetry/merkle.ts";
+import { checkReadingOffchain, type AnchoredHeader, type CheckName } from "../../../../lib/provenance/checks.ts";
+import { windowDocumentSchema } from "../../../../lib/telemetry/document.ts";
+import { processProof } from "../../../../lib/telemetry/merkle.ts";
 import type { VerificationStep } from "./model-verification";
 
 /** A WindowAnchored event: the header the gateway anchored, the gateway, and where it was logged. */
@@ -23,29 +22,11 @@ export interface WindowAnchorRecord {
   transactionHash: Hex;
 }
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address") as unknown as z.ZodType<Address>;
-const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a 32-byte hex string") as unknown as z.ZodType<Hex>;
-
-type ProofFields = {
-  gateway: WindowDocument["gateway"];
-  window: Pick<WindowDocument["window"], "device" | "startTime" | "endTime" | "channels" | "rows" | "root">;
-  schema: WindowDocument["schema"];
-  normalised: Pick<WindowDocument["normalised"], "timestamps" | "values">;
-};
-
-const proofFieldsSchema: z.ZodType<ProofFields> = z.object({
-  gateway: address,
-  window: z.object({
-    device: address,
-    startTime: z.number(),
-    endTime: z.number(),
-    channels: z.array(z.object({ name: z.string(), unit: z.string() })),
-    rows: z.array(z.array(z.unknown())).min(1),
-    root: hex32,
-  }),
-  schema: z.array(z.object({ name: z.string(), unit: z.string(), min: z.number(), max: z.number() })),
-  normalised: z.object({ timestamps: z.array(z.number().nullable()), values: z.array(z.array(z.number().nullable())) }),
-});
+/** The EIP-712 domain devices sign windows under. */
+export interface SigningDomain {
+  chainId: number;
+  provenanceAnchor: Address;
+}
 
 /** The reading as the device sent (and signed) it, and as the gateway normalised it. */
 export interface ProvenReading {
@@ -69,66 +50,42 @@ export interface ReadingProofResult {
   provenRoot: Hex | null;
 }
 
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-
-function finish(steps: VerificationStep[], rest: Omit<ReadingProofResult, "ok" | "reason" | "steps">): ReadingProofResult {
-  const failure = steps.find((step) => !step.ok);
-  return { ok: failure === undefined, reason: failure ? failure.detail : null, steps, ...rest };
-}
+const stepNames: Partial<Record<CheckName, { name: string; passed: string }>> = {
+  "document-matches-anchor": { name: "document is the anchored window", passed: "device, signed root, time span, reading count and gateway match the WindowAnchored event" },
+  "window-root": { name: "window root", passed: "every reading of the window hashes to the root the device signed" },
+  "device-signature": { name: "device signature", passed: "the window's EIP-712 signature recovers to the device account" },
+  "reading-index": { name: "reading", passed: "the reading is in the window" },
+  "normalised-reading": { name: "gateway normalisation", passed: "the gateway's normalised values are what the signed reading converts to" },
+  "proof-offchain": { name: "Merkle proof", passed: "the reading's leaf with its proof leads to the anchored root" },
+};
 
 /** Checks reading `index` of the window document `document` (parsed JSON) against its WindowAnchored event. */
-export function checkReadingProof(document: unknown, anchor: WindowAnchorRecord, index: number): ReadingProofResult {
-  const steps: VerificationStep[] = [];
-  const empty = { reading: null, leaf: null, proof: null, provenRoot: null };
-  const parsed = proofFieldsSchema.safeParse(document);
+export async function checkReadingProof(document: unknown, anchor: WindowAnchorRecord, index: number, domain: SigningDomain): Promise<ReadingProofResult> {
+  const parsed = windowDocumentSchema.safeParse(document);
   if (!parsed.success) {
-    steps.push({ name: "window document", ok: false, detail: `the content at ${anchor.header.dataCid} is not a telemetry window document: ${z.prettifyError(parsed.error).split("\n").slice(0, 2).join(" ")}` });
-    return finish(steps, empty);
+    const detail = `the content at ${anchor.header.dataCid} is not a telemetry window document: ${z.prettifyError(parsed.error).split("\n").slice(0, 2).join(" ")}`;
+    return { ok: false, reason: detail, steps: [{ name: "window document", ok: false, detail }], reading: null, leaf: null, proof: null, provenRoot: null };
   }
-  const { window, normalised, schema, gateway } = parsed.data;
-  const header = anchor.header;
-  steps.push({ name: "window document", ok: true, detail: `window of ${window.rows.length} readings from device ${window.device}, stored by gateway ${gateway}` });
-
-  const differences: string[] = [];
-  if (!same(window.device, header.deviceAccount)) differences.push(`device ${window.device} ≠ anchored ${header.deviceAccount}`);
-  if (!same(window.root, header.root)) differences.push(`signed root ${window.root} ≠ anchored ${header.root}`);
-  if (BigInt(window.startTime) !== header.startTime || BigInt(window.endTime) !== header.endTime) differences.push(`span ${window.startTime}–${window.endTime} ≠ anchored ${header.startTime}–${header.endTime}`);
-  if (window.rows.length !== header.readingCount) differences.push(`${window.rows.length} readings ≠ anchored count ${header.readingCount}`);
-  if (!same(gateway, anchor.gateway)) differences.push(`gateway ${gateway} ≠ anchoring gateway ${anchor.gateway}`);
-  steps.push(
-    differences.length === 0
-      ? { name: "document is the anchored window", ok: true, detail: "device, signed root, time span, reading count and gateway match the WindowAnchored event" }
-      : { name: "document is the anchored window", ok: false, detail: `the document is not the anchored window: ${differences.join("; ")}` },
-  );
-
-  const tree = buildReadingTree(window.rows);
-  const documentRoot = treeRoot(tree);
-  steps.push(
-    same(documentRoot, header.root)
-      ? { name: "window root", ok: true, detail: `all ${window.rows.length} readings hash to the anchored root` }
-      : { name: "window root", ok: false, detail: `the window's readings hash to ${documentRoot}, not to the anchored root ${header.root}: a reading was altered, added, removed or reordered` },
-  );
-
-  const row = window.rows[index];
-  if (!Number.isInteger(index) || row === undefined) {
-    steps.push({ name: "reading", ok: false, detail: `reading ${index} is not in the window, which has readings 0..${window.rows.length - 1}` });
-    return finish(steps, empty);
-  }
-  const leaf = readingLeaf(index, row);
-  const proof = readingProof(tree, index);
-  const provenRoot = processProof(leaf, proof);
-  steps.push(
-    verifyReadingProof(header.root, leaf, proof)
-      ? { name: "Merkle proof", ok: true, detail: `the reading's leaf with its ${proof.length}-step proof leads to the anchored root ${header.root}` }
-      : { name: "Merkle proof", ok: false, detail: `reading ${index}'s leaf ${leaf} with its ${proof.length}-step proof leads to ${provenRoot}, not to the anchored root ${header.root}: the reading is not the one anchored` },
-  );
-
-  const values = normalised.values[index] ?? [];
-  const reading: ProvenReading = {
+  const windowDocument = parsed.data;
+  const evidence = await checkReadingOffchain(windowDocument, anchor.header, index, { ...domain, gateway: anchor.gateway });
+  const steps: VerificationStep[] = [
+    { name: "window document", ok: true, detail: `window of ${windowDocument.window.rows.length} readings from device ${windowDocument.window.device}, stored by gateway ${windowDocument.gateway}` },
+    ...evidence.checks.map((check) => ({ name: stepNames[check.name]?.name ?? check.name, ok: check.ok, detail: check.ok ? (stepNames[check.name]?.passed ?? "passed") : (check.reason ?? check.code ?? "failed") })),
+  ];
+  const failure = steps.find((step) => !step.ok);
+  const reading: ProvenReading | null = evidence.reading && {
     index,
-    raw: row.map((value, cell) => (cell === 0 ? { name: "time", unit: "", value } : { name: window.channels[cell - 1]?.name ?? `cell ${cell}`, unit: window.channels[cell - 1]?.unit ?? "", value })),
-    timestamp: normalised.timestamps[index] ?? null,
-    normalised: schema.map(({ name, unit }, s) => ({ name, unit, value: values[s] ?? null })),
+    raw: evidence.reading.raw.map((value, cell) => (cell === 0 ? { name: "time", unit: "", value } : { name: evidence.reading!.channels[cell - 1]?.name ?? `cell ${cell}`, unit: evidence.reading!.channels[cell - 1]?.unit ?? "", value })),
+    timestamp: evidence.reading.normalised.timestamp,
+    normalised: evidence.reading.normalised.values,
   };
-  return finish(steps, { reading, leaf, proof, provenRoot });
+  return {
+    ok: failure === undefined,
+    reason: failure ? failure.detail : null,
+    steps,
+    reading,
+    leaf: evidence.leaf,
+    proof: evidence.proof,
+    provenRoot: evidence.leaf && evidence.proof ? processProof(evidence.leaf, evidence.proof) : null,
+  };
 }
