@@ -105,7 +105,7 @@ export function ModelVerification({ log, logLoading, logError, requestedVersion 
         <DataState label="the version's record" loading={record === undefined && !recordError} error={recordError}>
           {record && versionId !== undefined ? (
             <>
-              <dl className={styles.facts} data-testid="model-record">
+              <dl className="facts" data-testid="model-record">
                 <dt>Status</dt>
                 <dd>
                   {statusName(record.status)}

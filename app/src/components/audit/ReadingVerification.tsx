@@ -147,7 +147,7 @@ export function ReadingVerification({ log, logLoading, logError }: { log: ChainL
         </div>
         <DataState label="the device's anchored windows" loading={windows.isLoading} error={windows.error} empty={offered.length === 0} emptyText="No window of this device has been anchored yet.">
           {anchor ? (
-            <dl className={styles.facts} data-testid="window-anchor">
+            <dl className="facts" data-testid="window-anchor">
               <dt>Anchored root</dt>
               <dd><span className={styles.hash}>{anchor.header.root}</span></dd>
               <dt>Data CID</dt>

@@ -78,7 +78,7 @@ export function RoundDetail({ row }: { row: RoundRow }) {
         <div className="card"><div className="value" data-testid="rejected-count">{counts.rejected}</div><div className="label">rejected</div></div>
         <div className="card"><div className="value">{counts.outlier}</div><div className="label">outliers</div></div>
       </div>
-      <dl className={styles.facts}>
+      <dl className="facts">
         <dt>Task</dt>
         <dd><Link href={`/tasks?task=${task.taskId}`}>{task.name}</Link>, trained from v{round.baseVersion.toString()}</dd>
         <dt>Deadline</dt>

@@ -58,7 +58,7 @@ export function ModelDownload({ versionId, cid, weightsHash }: { versionId: bigi
   return (
     <div className="panel" data-testid="model-download">
       <h3>Model download</h3>
-      <dl className={styles.facts}>
+      <dl className="facts">
         <dt>Model CID</dt>
         <dd><code className={styles.cid} data-testid="model-cid">{cid}</code></dd>
         <dt>Weights hash on chain</dt>

@@ -1,6 +1,5 @@
 import { describePolicy } from "./policy-words";
 import type { TaskPolicyRecord } from "./task-history";
-import styles from "./Tasks.module.css";
 
 /** The task's validation policy, as the chain judges every proposed version by it. */
 export function PolicySummary({ policy }: { policy: TaskPolicyRecord | undefined }) {
@@ -12,7 +11,7 @@ export function PolicySummary({ policy }: { policy: TaskPolicyRecord | undefined
       ) : (
         <>
           <p className="hint">A version is deployed if and only if all of this holds once the quorum agrees on its weights.</p>
-          <dl className={styles.facts}>
+          <dl className="facts">
             {describePolicy(policy).map((clause) => (
               <div key={clause.term} style={{ display: "contents" }}>
                 <dt>{clause.term}</dt>

@@ -203,7 +203,7 @@ function VersionDetail({ version, metric, report }: { version: TaskVersion & { p
       <div className="grid-2">
         <div className="panel">
           <h3>Record</h3>
-          <dl className={styles.facts}>
+          <dl className="facts">
             <dt>Origin</dt>
             <dd>{version.roundId === undefined ? "genesis model, registered with the task" : <>round <Link href={`/rounds?round=${version.roundId}`}>{version.roundId.toString()}</Link>, trained from v{version.parent?.toString() ?? "?"}</>}</dd>
             <dt>Validation {metric}</dt>
