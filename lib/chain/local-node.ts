@@ -91,7 +91,9 @@ export async function startLocalNode(kind: NodeKind, options: { port?: number; t
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   const rpcUrl = `http://127.0.0.1:${port}`;
-  const stop = () => stopChildProcess(child, { graceMs: 3000 });
+  // Anvil writes its final state on SIGINT (Ctrl-C) only; SIGTERM ends it at once with the last interval dump, up to
+  // a second old, so a window anchored in that second would vanish from a restarted chain.
+  const stop = () => stopChildProcess(child, { graceMs: 3000, signal: kind === "anvil" ? "SIGINT" : "SIGTERM" });
   try {
     await waitForRpc(rpcUrl, child, options.timeoutMs ?? 60_000, () => log);
   } catch (error) {
