@@ -60,8 +60,9 @@ describe("validateRegisterDevice", () => {
     expect(lower.ok && lower.values.deviceAccount).toBe(valid.deviceAccount);
   });
 
-  it("requires min < max and numeric bounds, per sensor row", () => {
-    expect(errorsOf({ sensors: [{ name: "flow", unit: "m3/h", min: "140", max: "140" }] })["sensors.0.max"]).toMatch(/greater than the minimum/);
+  it("requires min ≤ max (a constant sensor has min = max) and numeric bounds, per sensor row", () => {
+    expect(errorsOf({ sensors: [{ name: "flow", unit: "m3/h", min: "141", max: "140" }] })["sensors.0.max"]).toMatch(/must not be below the minimum/);
+    expect(errorsOf({ sensors: [{ name: "flow", unit: "m3/h", min: "140", max: "140" }] })["sensors.0.max"]).toBeUndefined();
     expect(errorsOf({ sensors: [{ name: "flow", unit: "", min: "x", max: "5" }] })).toEqual({ "sensors.0.min": "The minimum must be a number." });
     expect(errorsOf({ sensors: [{ name: "", unit: "", min: "", max: "1" }] })).toMatchObject({ "sensors.0.name": "Name the sensor.", "sensors.0.min": "Enter the minimum." });
     expect(errorsOf({ sensors: [] }).sensors).toMatch(/at least one sensor/);

@@ -75,8 +75,9 @@ const sensorSchema = z
     max: numberText("maximum"),
   })
   // Zod runs this even when min or max failed to parse (then still a string): only two numbers are compared.
-  .refine((sensor) => typeof sensor.min !== "number" || typeof sensor.max !== "number" || sensor.min < sensor.max, {
-    message: "The maximum must be greater than the minimum.",
+  // The same rule as lib/chain/device-metadata.ts, which every reader applies: min = max declares a constant sensor.
+  .refine((sensor) => typeof sensor.min !== "number" || typeof sensor.max !== "number" || sensor.min <= sensor.max, {
+    message: "The maximum must not be below the minimum.",
     path: ["max"],
   });
 
