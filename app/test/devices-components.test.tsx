@@ -123,7 +123,7 @@ describe("RegisterDeviceForm", () => {
     const max = screen.getByLabelText("Sensor 1 max");
     fireEvent.change(max, { target: { value: "-50" } });
     fireEvent.blur(max);
-    expect(screen.getByText("The maximum must be greater than the minimum.")).toBeTruthy();
+    expect(screen.getByText("The maximum must not be below the minimum.")).toBeTruthy();
   });
 
   it("derives the firmware hash from a version string and says so", () => {
