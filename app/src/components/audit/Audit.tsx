@@ -1,6 +1,5 @@
 "use client";
 import { useSearchParams } from "next/navigation";
-import { useChainLog } from "@/lib/chain-log";
 import { ModelVerification } from "./ModelVerification";
 import { ReadingVerification } from "./ReadingVerification";
 
@@ -10,7 +9,6 @@ function requestedVersion(raw: string | null): bigint | null {
 }
 
 export function Audit() {
-  const log = useChainLog();
   const version = requestedVersion(useSearchParams().get("version"));
   return (
     <>
@@ -20,8 +18,8 @@ export function Audit() {
         network&apos;s IPFS nodes, whose every block is hash-checked in this browser, so neither the nodes nor this app&apos;s server can
         alter what you verify. The command-line auditor (<code>npm run audit</code>) runs the complete audit.
       </p>
-      <ModelVerification log={log.data} logLoading={log.isLoading} logError={log.error} requestedVersion={version} />
-      <ReadingVerification log={log.data} logLoading={log.isLoading} logError={log.error} />
+      <ModelVerification requestedVersion={version} />
+      <ReadingVerification />
     </>
   );
 }

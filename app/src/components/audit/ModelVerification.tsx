@@ -4,14 +4,13 @@ import type { Hex } from "viem";
 import { useReadContract, useReadContracts } from "wagmi";
 import { modelRegistryAbi } from "@/generated/contracts";
 import { useAppConfig } from "@/lib/app-config";
-import type { ChainLog } from "@/lib/chain-log";
 import type { FetchProgress } from "@/lib/ipfs";
 import { VersionStatus } from "../../../../lib/chain/status.ts";
 import { Address } from "../Address";
 import { DataState } from "../DataState";
 import { checkReportReachable, verdictText, verifyModelContent, type ModelVerdict } from "./model-verification";
 import { StepList } from "./StepList";
-import { tasksOf } from "./use-audit-data";
+import { useModelHistory } from "../tasks/use-model-history";
 import styles from "./Audit.module.css";
 
 type Run =
@@ -23,15 +22,15 @@ const statusName = (status: number) => (Object.entries(VersionStatus).find(([, v
 const kilobytes = (bytes: number) => (bytes < 10_000 ? `${bytes.toLocaleString("en")} bytes` : `${(bytes / 1024).toFixed(1)} KiB`);
 
 /** Pick a version of a task and check its content on IPFS against its on-chain weights hash, in this browser. */
-export function ModelVerification({ log, logLoading, logError, requestedVersion }: { log: ChainLog | undefined; logLoading: boolean; logError: unknown; requestedVersion: bigint | null }) {
+export function ModelVerification({ requestedVersion }: { requestedVersion: bigint | null }) {
   const { addresses } = useAppConfig();
-  const tasks = tasksOf(log);
+  const { tasks, isLoading: tasksLoading, error: tasksError } = useModelHistory();
   const [chosenTask, setChosenTask] = useState<Hex | null>(null);
   const [chosenVersion, setChosenVersion] = useState<bigint | null>(null);
   const taskSelect = useId();
   const versionSelect = useId();
 
-  const requestedTask = requestedVersion === null ? undefined : tasks.find((task) => task.versions.includes(requestedVersion));
+  const requestedTask = requestedVersion === null ? undefined : tasks.find((task) => task.versions.some((version) => version.id === requestedVersion));
   const task = tasks.find((candidate) => candidate.taskId === chosenTask) ?? requestedTask ?? tasks[0];
   const deployed = useReadContract({
     address: addresses.ModelRegistry,
@@ -40,7 +39,7 @@ export function ModelVerification({ log, logLoading, logError, requestedVersion 
     args: [task?.taskId ?? "0x0000000000000000000000000000000000000000000000000000000000000000"],
     query: { enabled: task !== undefined, refetchInterval: 5_000 },
   });
-  const versionIds = task?.versions ?? [];
+  const versionIds = (task?.versions ?? []).map((version) => version.id);
   const records = useReadContracts({
     contracts: versionIds.map((versionId) => ({ address: addresses.ModelRegistry, abi: modelRegistryAbi, functionName: "version", args: [versionId] }) as const),
     query: { enabled: versionIds.length > 0, refetchInterval: 5_000 },
@@ -87,7 +86,7 @@ export function ModelVerification({ log, logLoading, logError, requestedVersion 
         The model is fetched from the network&apos;s IPFS nodes block by block, each block hashed against its CID here, then its weights are
         hashed the way the chain records them and compared with the version&apos;s weights hash on the ModelRegistry.
       </p>
-      <DataState label="tasks" loading={logLoading} error={logError} empty={tasks.length === 0} emptyText="No federated task has been created yet.">
+      <DataState label="tasks" loading={tasksLoading} error={tasksError} empty={tasks.length === 0} emptyText="No federated task has been created yet.">
         <div className={styles.form}>
           <div>
             <label htmlFor={taskSelect}>Task</label>

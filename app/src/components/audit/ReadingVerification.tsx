@@ -4,7 +4,6 @@ import type { Address as AddressType } from "viem";
 import { usePublicClient } from "wagmi";
 import { provenanceAnchorAbi } from "@/generated/contracts";
 import { useAppConfig } from "@/lib/app-config";
-import type { ChainLog } from "@/lib/chain-log";
 import { describeError } from "@/lib/errors";
 import { catVerified, verifiedBlockstore, type FetchProgress } from "@/lib/ipfs";
 import { Address } from "../Address";
@@ -12,7 +11,8 @@ import { DataState } from "../DataState";
 import type { VerificationStep } from "./model-verification";
 import { checkReadingProof, type ReadingProofResult, type WindowAnchorRecord } from "./reading-proof";
 import { StepList } from "./StepList";
-import { devicesOf, useAnchoredWindows } from "./use-audit-data";
+import { useConsortium } from "@/lib/use-consortium";
+import { useAnchoredWindows } from "./use-audit-data";
 import styles from "./Audit.module.css";
 
 /** Windows offered in the picker: the newest ones (a device anchors one every few seconds). */
@@ -32,10 +32,11 @@ const timeOfMs = (ms: bigint) => new Date(Number(ms)).toLocaleTimeString("en-GB"
 const cellText = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
 
 /** Pick a device, one of its anchored windows and a reading, and prove the reading against the anchored root. */
-export function ReadingVerification({ log, logLoading, logError }: { log: ChainLog | undefined; logLoading: boolean; logError: unknown }) {
+export function ReadingVerification() {
   const { addresses, chainId } = useAppConfig();
   const client = usePublicClient();
-  const devices = devicesOf(log);
+  const { registry, isLoading: devicesLoading, error: devicesError } = useConsortium();
+  const devices = registry.devices;
   const [chosenDevice, setChosenDevice] = useState<AddressType | null>(null);
   const device = devices.find((candidate) => candidate.account === chosenDevice) ?? devices[0];
   const windows = useAnchoredWindows(device?.account);
@@ -118,7 +119,7 @@ export function ReadingVerification({ log, logLoading, logError }: { log: ChainL
         Here the window is fetched by its anchored CID, the reading&apos;s leaf and proof are recomputed in this browser and checked against
         the anchored root, and the contract is asked for its own verdict.
       </p>
-      <DataState label="devices" loading={logLoading} error={logError} empty={devices.length === 0} emptyText="No device has been registered yet.">
+      <DataState label="devices" loading={devicesLoading} error={devicesError} empty={devices.length === 0} emptyText="No device has been registered yet.">
         <div className={styles.form}>
           <div>
             <label htmlFor={deviceSelect}>Device</label>

@@ -1,48 +1,11 @@
 "use client";
-/** What the Audit page picks from: tasks and their versions, registered devices, and one device's anchored windows. */
+/** One device's anchored windows, for the Audit page's reading picker (tasks: useModelHistory; devices: useConsortium). */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
 import { usePublicClient } from "wagmi";
 import { provenanceAnchorAbi } from "@/generated/contracts";
 import { useAppConfig } from "@/lib/app-config";
-import { eventsNamed, type ChainLog } from "@/lib/chain-log";
-import { bytes32Label } from "@/lib/event-words";
 import type { WindowAnchorRecord } from "./reading-proof";
-
-export interface TaskVersions {
-  taskId: Hex;
-  name: string;
-  genesisVersion: bigint;
-  /** Every version of the task, oldest first (genesis, then each proposal). */
-  versions: bigint[];
-}
-
-export function tasksOf(log: ChainLog | undefined): TaskVersions[] {
-  const proposals = eventsNamed(log, "VersionProposed");
-  return eventsNamed(log, "TaskCreated").map((task) => ({
-    taskId: task.args.taskId,
-    name: task.args.name,
-    genesisVersion: task.args.genesisVersion,
-    versions: [task.args.genesisVersion, ...proposals.filter((proposal) => proposal.args.taskId.toLowerCase() === task.args.taskId.toLowerCase()).map((proposal) => proposal.args.versionId)],
-  }));
-}
-
-export interface RegisteredDevice {
-  account: Address;
-  assetId: bigint;
-  assetLabel: string;
-  organisationId: number;
-}
-
-export function devicesOf(log: ChainLog | undefined): RegisteredDevice[] {
-  const labels = new Map(eventsNamed(log, "AssetRegistered").map((asset) => [asset.args.assetId, bytes32Label(asset.args.label)]));
-  return eventsNamed(log, "DeviceRegistered").map((device) => ({
-    account: device.args.deviceAccount,
-    assetId: device.args.assetId,
-    assetLabel: labels.get(device.args.assetId) ?? `asset ${device.args.assetId}`,
-    organisationId: device.args.organisationId,
-  }));
-}
 
 interface AnchoredWindows {
   /** Newest first. */

@@ -4,7 +4,7 @@ import { deviceRegistryAbi } from "@/generated/contracts";
 import { useAppConfig } from "@/lib/app-config";
 import { useCanCall } from "@/lib/use-roles";
 import { DataState } from "../DataState";
-import { useConnectedAccount, useConsortium } from "../organisations/use-consortium";
+import { useConnectedAccount, useConsortium } from "@/lib/use-consortium";
 import { DeviceActionPanel } from "./DeviceActionPanel";
 import { DeviceTable, type DeviceActionKind } from "./DeviceTable";
 import { filterDevices } from "./device-filter";

@@ -14,7 +14,7 @@ import { useTransaction } from "@/lib/use-transaction";
 import { Address } from "../Address";
 import { TransactionStatus } from "../TransactionStatus";
 import type { OrganisationRecord } from "../organisations/organisation-model";
-import type { ConnectedAccount } from "../organisations/use-consortium";
+import type { ConnectedAccount } from "@/lib/use-consortium";
 import type { Registry } from "./device-model";
 import { labelToBytes32 } from "../../../../lib/chain/labels.ts";
 import { FirmwareField } from "./FirmwareField";
@@ -335,7 +335,7 @@ export function RegisterDeviceForm({ me, organisations, registry }: { me: Connec
               the sha2-256 digest of that CID.
             </p>
             {metadataValid && metadataAddress.data ? (
-              <dl className={styles.facts}>
+              <dl className="facts facts-compact">
                 <dt>JSON</dt>
                 <dd><pre className={styles.json}>{metadataAddress.data.json}</pre></dd>
                 <dt>CID</dt>

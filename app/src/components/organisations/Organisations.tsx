@@ -11,7 +11,7 @@ import { TransactionStatus } from "../TransactionStatus";
 import type { OrganisationInventory } from "../devices/device-model";
 import { actionFunction, actionsForStatus, actionVerb, statusBadge, type OrganisationAction, type OrganisationRecord } from "./organisation-model";
 import styles from "./Organisations.module.css";
-import { useConnectedAccount, useConsortium } from "./use-consortium";
+import { useConnectedAccount, useConsortium } from "@/lib/use-consortium";
 
 const noInventory: OrganisationInventory = { assets: [], devices: 0, byStatus: { active: 0, suspended: 0, revoked: 0 } };
 
@@ -73,7 +73,7 @@ export function Organisations() {
                   <span className={statusBadge[organisation.status]} data-testid="organisation-status">{organisation.status}</span>
                   {mine ? <span className="badge badge-ok" data-testid="your-organisation">your organisation</span> : null}
                 </div>
-                <dl className={styles.facts}>
+                <dl className="facts facts-compact">
                   <dt>Id</dt>
                   <dd>{organisation.id}</dd>
                   <dt>Admin account</dt>

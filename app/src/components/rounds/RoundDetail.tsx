@@ -5,6 +5,7 @@ import { useMemo } from "react";
 import { useAppConfig } from "@/lib/app-config";
 import { eventsNamed, useChainLog } from "@/lib/chain-log";
 import { catVerified } from "@/lib/ipfs";
+import { useConsortium } from "@/lib/use-consortium";
 import { decodeSealedUpdates } from "../../../../lib/fl/sealed-updates.ts";
 import { Address } from "../Address";
 import { DataState } from "../DataState";
@@ -37,15 +38,14 @@ export function RoundDetail({ row }: { row: RoundRow }) {
   const { round, task, status } = row;
   const { services } = useAppConfig();
   const log = useChainLog();
+  const { organisationName, deviceByAccount } = useConsortium();
   const events = log.data?.events;
   const chain = useMemo(() => {
     const data = events ? { events, toBlock: 0n } : undefined;
-    const organisationNames = new Map(eventsNamed(data, "MembershipRequested").map((event) => [event.args.organisationId, event.args.name]));
-    const organisationOf = new Map(eventsNamed(data, "DeviceRegistered").map((event) => [event.args.deviceAccount.toLowerCase(), event.args.organisationId]));
     const scores = eventsNamed(data, "ScoreChanged")
       .filter((event) => event.args.roundId === round.id && event.args.subject === SUBJECT_DEVICE)
       .map((event) => ({ device: deviceOfSubject(event.args.subjectId), reason: event.args.reason, previous: event.args.previous, score: event.args.score }));
-    return { organisationNames, organisationOf, scores };
+    return { scores };
   }, [events, round.id]);
 
   const sealed = useQuery({
@@ -112,11 +112,11 @@ export function RoundDetail({ row }: { row: RoundRow }) {
             </thead>
             <tbody>
               {join.rows.map((entry) => {
-                const organisationId = chain.organisationOf.get(entry.device.toLowerCase());
+                const organisationId = deviceByAccount(entry.device)?.organisationId;
                 return (
                   <tr key={entry.device} data-testid="participant-row" data-outcome={entry.chain?.outcome ?? "none"}>
                     <th scope="row">{entry.device.startsWith("0x") ? <Address value={entry.device} label="device" /> : <code>{entry.device}</code>}</th>
-                    <td>{organisationId === undefined ? <span className="muted">unregistered</span> : chain.organisationNames.get(organisationId) ?? `organisation ${organisationId}`}</td>
+                    <td>{organisationId === undefined ? <span className="muted">unregistered</span> : organisationName(organisationId) ?? `organisation ${organisationId}`}</td>
                     <td>{entry.inCommitment ? <>yes <span className="hint">({entry.sampleCount?.toString()} {entry.sampleCount === 1n ? "sample" : "samples"})</span></> : <span className="muted">no</span>}</td>
                     {entry.oracles.map((verdict) => <td key={verdict.oracle}><VerdictCell verdict={verdict} /></td>)}
                     <td>

@@ -1,6 +1,6 @@
 "use client";
 import Link from "next/link";
-import { eventsNamed, useChainLog } from "@/lib/chain-log";
+import { useConsortium } from "@/lib/use-consortium";
 import { Address } from "../Address";
 import { TwinDataState } from "./TwinDataState";
 import { formatRul, modelLabel } from "./twin-format";
@@ -9,8 +9,7 @@ import styles from "./Twins.module.css";
 
 export function AssetTable({ opened }: { opened: number | null }) {
   const { list, states } = useTwinAssets();
-  const log = useChainLog();
-  const organisationNames = new Map(eventsNamed(log.data, "MembershipRequested").map((event) => [event.args.organisationId, event.args.name]));
+  const { organisationName } = useConsortium();
   const assets = list.data?.assets ?? [];
   return (
     <section aria-labelledby="assets-heading">
@@ -34,7 +33,7 @@ export function AssetTable({ opened }: { opened: number | null }) {
               {assets.map((asset, index) => {
                 const state = states[index]?.data;
                 const counts = state?.health.anomalyCounts;
-                const name = organisationNames.get(asset.organisationId);
+                const name = organisationName(asset.organisationId);
                 return (
                   <tr key={asset.assetId} className={opened === asset.assetId ? styles.openedRow : undefined} data-testid="twin-asset">
                     <th scope="row" className={styles.rowHeader}>

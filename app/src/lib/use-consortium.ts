@@ -1,7 +1,7 @@
 "use client";
 /**
  * The organisations, assets and devices of the consortium, derived from the chain log (refreshed every second),
- * and who the connected account is in it. Shared by the Organisations and Devices pages.
+ * and who the connected account is in it. Every page that names an organisation or a device's asset reads it here.
  */
 import { useMemo } from "react";
 import type { Address } from "viem";
@@ -9,8 +9,8 @@ import { useConnection } from "wagmi";
 import { useAppConfig } from "@/lib/app-config";
 import { eventsNamed, useChainLog } from "@/lib/chain-log";
 import { useAccountRoles } from "@/lib/use-roles";
-import { deriveRegistry, inventoryByOrganisation, registryEventNames } from "../devices/device-model";
-import { deriveOrganisations, membershipEventNames, organisationOfAccount, type OrganisationRecord } from "./organisation-model";
+import { deriveRegistry, inventoryByOrganisation, registryEventNames } from "@/components/devices/device-model";
+import { deriveOrganisations, membershipEventNames, organisationOfAccount, type OrganisationRecord } from "@/components/organisations/organisation-model";
 
 export function useConsortium() {
   const log = useChainLog();
@@ -21,11 +21,13 @@ export function useConsortium() {
     const organisations = deriveOrganisations(eventsNamed(data, ...membershipEventNames));
     const registry = deriveRegistry(eventsNamed(data, ...registryEventNames));
     const names = new Map(organisations.map((organisation) => [organisation.id, organisation.name]));
+    const devices = new Map(registry.devices.map((device) => [device.account.toLowerCase(), device]));
     return {
       organisations,
       registry,
       inventories: inventoryByOrganisation(registry),
       organisationName: (id: number) => names.get(id),
+      deviceByAccount: (account: string) => devices.get(account.toLowerCase()),
       organisationById: new Map(organisations.map((organisation) => [organisation.id, organisation])),
     };
   }, [events]);
