@@ -5,7 +5,8 @@
  */
 import { getAddress, isAddress, pad, type Address } from "viem";
 import { deviceRegistryAbi, reputationAbi } from "../lib/chain/abis.generated.ts";
-import { deviceStateAt, deviceStatusNames } from "../lib/provenance/history.ts";
+import { deviceStatusNames } from "../lib/chain/status.ts";
+import { deviceStateAt } from "../lib/provenance/history.ts";
 import { readDeviceHistory } from "../lib/provenance/chain.ts";
 import type { AuditCheck, EvidenceValue, SubjectReport } from "./report.ts";
 import { readLogsCached, type AuditSources } from "./sources.ts";

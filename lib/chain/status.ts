@@ -1,6 +1,7 @@
 /**
  * The contracts' enums as the ABI returns them (uint8), mirroring IModelRegistry.RoundStatus,
- * ModelRegistry.VersionStatus, ValidationPolicy.Verdict and IDeviceRegistry.DeviceStatus.
+ * ModelRegistry.VersionStatus, ValidationPolicy.Verdict, IDeviceRegistry.DeviceStatus and
+ * ConsortiumRegistry.OrganisationStatus.
  */
 export const RoundStatus = { None: 0, Open: 1, Committed: 2, Proposed: 3, Deployed: 4, Rejected: 5, Voided: 6, Expired: 7 } as const;
 export const roundStatusName = ["none", "open", "committed", "proposed", "deployed", "rejected", "voided", "expired"] as const;
@@ -19,3 +20,5 @@ export function deviceStatusName(status: number): DeviceStatusName {
   if (name === undefined) throw new Error(`unknown device status ${status}`);
   return name;
 }
+
+export const organisationStatusNames = ["none", "pending", "active", "suspended", "removed"] as const;

@@ -6,7 +6,7 @@
  */
 import { isAddressEqual, type Address, type Hex } from "viem";
 import { isBefore, type LogPosition } from "../chain/logs.ts";
-import { DeviceStatus } from "../chain/status.ts";
+import { DeviceStatus, deviceStatusNames, type DeviceStatusName } from "../chain/status.ts";
 
 /** Where a log sits. */
 export interface LogPlace {
@@ -15,8 +15,6 @@ export interface LogPlace {
   transactionHash: Hex;
 }
 
-export const deviceStatusNames = ["none", "active", "suspended", "revoked"] as const;
-export type DeviceStatusName = (typeof deviceStatusNames)[number];
 
 /** DeviceRegistry's device events, decoded (what `parseEventLogs` gives for deviceRegistryAbi). */
 export type DeviceHistoryLog = LogPlace &

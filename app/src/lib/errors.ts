@@ -4,10 +4,9 @@
  * test/errors.test.ts checks that every custom error in the generated ABIs has an entry here.
  */
 import { BaseError, ContractFunctionRevertedError, UserRejectedRequestError } from "viem";
-import { deviceStatusNames, roundStatusName } from "../../../lib/chain/status.ts";
+import { deviceStatusNames, organisationStatusNames, roundStatusName } from "../../../lib/chain/status.ts";
 
 type Args = readonly unknown[];
-export const organisationStatusNames = ["none", "pending", "active", "suspended", "removed"] as const;
 const organisationStatus: readonly string[] = organisationStatusNames;
 const deviceStatus: readonly string[] = deviceStatusNames;
 const roundStatus: readonly string[] = roundStatusName;

@@ -1,7 +1,7 @@
 /** One chain event as a line a person reads in the live feed. */
 import type { Hex } from "viem";
 import { bytes32ToLabel } from "../../../lib/chain/labels.ts";
-import { verdictName } from "../../../lib/chain/status.ts";
+import { deviceStatusNames, verdictName } from "../../../lib/chain/status.ts";
 import type { SuiteEvent } from "./chain-log";
 
 const short = (value: string) => (value.length > 14 ? `${value.slice(0, 6)}…${value.slice(-4)}` : value);
@@ -20,7 +20,7 @@ export function describeEvent(event: SuiteEvent): string {
     case "AssetRegistered": return `Asset ${event.args.assetId} "${bytes32Label(event.args.label)}" registered by organisation ${event.args.organisationId}`;
     case "DeviceRegistered": return `Device ${short(event.args.deviceAccount)} registered on asset ${event.args.assetId}`;
     case "FirmwareUpdated": return `Device ${short(event.args.deviceAccount)} firmware updated`;
-    case "DeviceStatusChanged": return `Device ${short(event.args.deviceAccount)} is now ${["none", "active", "suspended", "revoked"][event.args.status] ?? event.args.status}${event.args.byReputation ? " (reputation)" : ""}`;
+    case "DeviceStatusChanged": return `Device ${short(event.args.deviceAccount)} is now ${deviceStatusNames[event.args.status] ?? event.args.status}${event.args.byReputation ? " (reputation)" : ""}`;
     case "TaskCreated": return `Task "${event.args.name}" created (genesis v${event.args.genesisVersion})`;
     case "PolicyUpdated": return `Validation policy of task ${short(event.args.taskId)} updated`;
     case "RoundOpened": return `Round ${event.args.roundId} opened on v${event.args.baseVersion}`;

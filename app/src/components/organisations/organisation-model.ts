@@ -4,7 +4,7 @@
  */
 import type { Address } from "viem";
 import type { EventOf } from "@/lib/chain-log";
-import type { organisationStatusNames } from "@/lib/errors";
+import type { organisationStatusNames } from "../../../../lib/chain/status.ts";
 
 export type OrganisationStatusName = Exclude<(typeof organisationStatusNames)[number], "none">;
 
