@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { Cluster, defaultClusterOptions, type RoundSummary } from "../lib/fl/cluster.ts";
 import type { TelemetryServices } from "../lib/fl/telemetry-services.ts";
-import { freePorts } from "../lib/chain/local-node.ts";
+import { preferredPort } from "../lib/chain/local-node.ts";
 import { ensureWebAppBuilt, startWebApp, writeWebAppConfig, type WebAppServer } from "../lib/fl/web-app.ts";
 
 const { values } = parseArgs({
@@ -120,8 +120,7 @@ try {
   if (!values["no-app"]) {
     const configPath = join(options.dataDir, "run", "app.json");
     writeWebAppConfig(configPath, cluster.webAppNetwork());
-    const port = (await portIsFree(options.appPort)) ? options.appPort : (await freePorts(1))[0]!;
-    webApp = await startWebApp({ configPath, port });
+    webApp = await startWebApp({ configPath, port: await preferredPort(options.appPort) });
     console.log(`• web app: ${webApp.url}  (connect a wallet on chain ${cluster.deployment.chainId}; without one it is read-only)`);
   }
   console.log(`\nrunning ${options.rounds} rounds with ${options.devices} devices (${options.dataset}, ${options.strategy}${options.xaiWeighting ? ", XAI-guided weighting" : ""}${options.byzantine > 0 ? `, ${Math.round(options.byzantine * 100)}% Byzantine` : ""}${options.encrypted ? ", CKKS-encrypted updates" : ""}${options.dpClipNorm ? `, DP clip ${options.dpClipNorm} σ ${options.dpNoiseMultiplier ?? 0}` : ""})\n`);
@@ -229,13 +228,4 @@ async function printPrivacy(cluster: Cluster, summaries: RoundSummary[]): Promis
   }
   console.log("\nprivacy:");
   console.table(rows);
-}
-
-async function portIsFree(port: number): Promise<boolean> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
 }

@@ -12,12 +12,13 @@
  * temporary data folder. Its working files never touch `.twinledger/`, so a dev network there keeps running.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Cluster, defaultClusterOptions, type RoundSummary } from "../../lib/fl/cluster.ts";
 import { ensureWebAppBuilt, startWebApp, writeWebAppConfig, type WebAppServer } from "../../lib/fl/web-app.ts";
+import { HttpError, serveJson } from "../../lib/http/json-server.ts";
 import { readyMarker } from "./network-client.ts";
 
 
@@ -34,7 +35,6 @@ const { values } = parseArgs({
 
 const log = (line: string) => process.stderr.write(`[e2e network] ${line}\n`);
 
-const jsonText = (value: unknown) => JSON.stringify(value, (_key, item: unknown) => (typeof item === "bigint" ? item.toString() : item));
 
 const dataDir = mkdtempSync(join(tmpdir(), "twinledger-e2e-"));
 let cluster: Cluster | undefined;
@@ -94,26 +94,22 @@ try {
     twinUrl: network.telemetry?.twinUrl,
     dataDir,
   });
-  control = createServer((request, response) => {
-    const reply = (status: number, body: unknown) => {
-      response.writeHead(status, { "content-type": "application/json" });
-      response.end(jsonText(body));
-    };
-    if (request.method === "GET" && request.url === "/info") return reply(200, { ...info(), controlUrl });
-    if (request.method === "POST" && request.url === "/round") {
-      if (running) return reply(409, { error: "a round is already running" });
+  const controlServer = await serveJson(0, async ({ method, path }) => {
+    if (method === "GET" && path === "/info") return { status: 200, body: { ...info(), controlUrl: controlServer.url } };
+    if (method === "POST" && path === "/round") {
+      if (running) throw new HttpError(409, "a round is already running");
       running = network.runRound();
-      running
-        .then((summary) => reply(200, summary), (error: unknown) => reply(500, { error: error instanceof Error ? error.message : String(error) }))
-        .finally(() => (running = undefined));
-      return;
+      try {
+        return { status: 200, body: await running };
+      } finally {
+        running = undefined;
+      }
     }
-    reply(404, { error: "GET /info or POST /round" });
+    throw new HttpError(404, "GET /info or POST /round");
   });
-  await new Promise<void>((resolve) => control!.listen(0, "127.0.0.1", resolve));
-  const address = control.address();
-  const controlUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-  process.stdout.write(`${readyMarker}${jsonText({ ...info(), controlUrl })}\n`);
+  control = controlServer.server;
+  const controlUrl = controlServer.url;
+  process.stdout.write(`${readyMarker}${JSON.stringify({ ...info(), controlUrl })}\n`);
   log(`ready in ${((Date.now() - started) / 1000).toFixed(0)} s; control at ${controlUrl}`);
 } catch (error) {
   log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -30,6 +30,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** `port` when it is free on 127.0.0.1, else a free one: a preferred port (the web app's 3000) another program holds. */
+export async function preferredPort(port: number): Promise<number> {
+  const free = await new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+  return free ? port : freePort();
+}
+
 /** `count` distinct TCP ports on 127.0.0.1, all held open together while they are picked so none repeats. */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(

@@ -93,7 +93,6 @@ export const demoPlan: SeedPlan = {
   ],
 };
 
-
 /** A placeholder genesis model: its CID and weights hash are of real bytes, so readers can verify them. */
 async function genesisModel(taskName: string): Promise<{ cid: string; weightsHash: Hex }> {
   const weights = new Float32Array(64);

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Deployment } from "../chain/deployment.ts";
-import { freePorts } from "../chain/local-node.ts";
+import { freePort } from "../chain/local-node.ts";
 import { stopChildProcess } from "../process.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -28,7 +28,7 @@ export interface WebAppNetwork {
 
 export function writeWebAppConfig(path: string, network: WebAppNetwork): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(network, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value), 2) + "\n");
+  writeFileSync(path, JSON.stringify(network, null, 2) + "\n");
 }
 
 function sourceFiles(dir: string): string[] {
@@ -84,7 +84,7 @@ export interface WebAppServer {
 
 /** Starts the production server (`next start`) on loopback, reading its network from `configPath`. */
 export async function startWebApp(options: { configPath: string; port?: number; timeoutMs?: number }): Promise<WebAppServer> {
-  const port = options.port ?? (await freePorts(1))[0]!;
+  const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [nextBin, "start", appDir, "--port", String(port), "--hostname", "127.0.0.1"], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
