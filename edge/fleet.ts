@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { keccak256, toBytes } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
 import { connectRpc } from "../lib/chain/clients.ts";
 import { suiteContracts } from "../lib/chain/contracts.ts";
@@ -14,7 +15,7 @@ import { deviceKey, devPrivateKey } from "../lib/chain/dev-accounts.ts";
 import { privacyOf } from "../lib/chain/policy.ts";
 import { RoundStatus } from "../lib/chain/status.ts";
 import { mulberry32, permutation } from "../lib/data/dataset.ts";
-import { loadFederatedData } from "../lib/fl/data-source.ts";
+import { DATASET_NAMES, loadFederatedData } from "../lib/fl/data-source.ts";
 import { loadPublicKey, type PublicKeyRecord } from "../lib/fl/encryption-key.ts";
 import { loadVerifiedModel } from "../lib/fl/model-store.ts";
 import { openContentStore } from "../lib/ipfs/store.ts";
@@ -30,7 +31,7 @@ const { values } = parseArgs({
     dataset: { type: "string" }, "dataset-dir": { type: "string" }, seed: { type: "string" }, "data-dir": { type: "string" },
     "ipfs-peers": { type: "string" }, "ipfs-gateway-port": { type: "string" }, "oracle-urls": { type: "string" }, task: { type: "string" },
     byzantine: { type: "string" }, attack: { type: "string" }, "local-epochs": { type: "string" }, "batch-size": { type: "string" }, units: { type: "string" },
-    shard: { type: "string" }, shards: { type: "string" }, "send-to": { type: "string" },
+    shard: { type: "string" }, shards: { type: "string" }, "send-to": { type: "string" }, "csv-source": { type: "string" },
   },
 });
 
@@ -40,7 +41,8 @@ const config = z
     deploymentPath: z.string(),
     deviceSeed: z.string().min(1),
     devices: z.coerce.number().int().positive(),
-    dataset: z.enum(["synthetic", "cmapss", "ai4i"]),
+    dataset: z.enum(DATASET_NAMES),
+    csvSource: z.string().min(1).optional(),
     datasetDir: z.string(),
     seed: z.coerce.number().int(),
     dataDir: z.string(),
@@ -59,7 +61,7 @@ const config = z
   })
   .parse({
     rpcUrl: values.rpc, deploymentPath: values.deployment ?? ".twinledger/deployment.json", deviceSeed: values["device-seed"] ?? "demo",
-    devices: values.devices, dataset: values.dataset ?? "synthetic", datasetDir: values["dataset-dir"] ?? "../shared/data", seed: values.seed ?? 7,
+    devices: values.devices, dataset: values.dataset ?? "synthetic", datasetDir: values["dataset-dir"] ?? "../shared/data", csvSource: values["csv-source"], seed: values.seed ?? 7,
     dataDir: values["data-dir"], ipfsPeers: list(values["ipfs-peers"]), ipfsGatewayPort: values["ipfs-gateway-port"] ?? 0,
     oracleUrls: list(values["oracle-urls"]), taskName: values.task ?? "cmapss-rul", byzantine: values.byzantine ?? 0,
     attack: values.attack ?? "mixed", localEpochs: values["local-epochs"] ?? 2, batchSize: values["batch-size"] ?? 64, unitsPerDevice: values.units, shard: values.shard ?? 0, shards: values.shards ?? 1, sendTo: values["send-to"] ?? "leader",
@@ -73,7 +75,7 @@ const clients = await connectRpc(config.rpcUrl);
 const contracts = suiteContracts(clients.publicClient, deployment.addresses, clients.walletFor(devPrivateKey(19)));
 const { store, gatewayUrl } = await openContentStore({ dataDir: config.dataDir, peers: config.ipfsPeers, gatewayPort: config.ipfsGatewayPort });
 const tf = await initTf();
-const data = await loadFederatedData({ dataset: config.dataset, devices: config.devices, seed: config.seed, dataDir: config.datasetDir, unitsPerDevice: config.unitsPerDevice });
+const data = await loadFederatedData({ dataset: config.dataset, devices: config.devices, seed: config.seed, dataDir: config.datasetDir, unitsPerDevice: config.unitsPerDevice, csvSource: config.csvSource });
 const taskId = keccak256(toBytes(config.taskName));
 
 const byzantineCount = Math.round(config.byzantine * config.devices);
@@ -107,6 +109,20 @@ async function updatePrivacy(): Promise<UpdatePrivacy> {
   }
   return { ...(privacy.dp ? { dp: privacy.dp } : {}), ...(encryption ? { encryption } : {}) };
 }
+/** The devices whose update an oracle has accepted in a round (empty when it can't say). */
+async function acceptedBy(oracleUrl: string, roundId: bigint): Promise<Set<string>> {
+  try {
+    const response = await fetch(`${oracleUrl}/rounds/${roundId}`, { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) return new Set();
+    const view = z.object({ accepted: z.array(z.string()) }).safeParse(await response.json());
+    return new Set(view.success ? view.data.accepted.map((address) => address.toLowerCase()) : []);
+  } catch {
+    return new Set();
+  }
+}
+
+const deviceAddress = (device: DeviceProfile) => privateKeyToAccount(device.privateKey).address.toLowerCase();
+
 /** Sends that failed for a retryable reason, re-sent with backoff while their round is open. */
 const pending: { roundId: bigint; device: string; oracle: string; body: string; attempts: number; nextAt: number }[] = [];
 
@@ -144,9 +160,15 @@ while (!stopping) {
       const recipients = config.sendTo === "all" ? config.oracleUrls : [config.oracleUrls[Number((roundId - 1n) % BigInt(config.oracleUrls.length))]!];
       // Training is sequential (one model in memory); sending is pipelined, so the next device trains while
       // the oracles verify the last one's update. A bounded number of sends are in flight at once.
+      // A restarted fleet (a resumed run) skips the devices whose update the leader already accepted in this round.
+      const alreadyAccepted = await acceptedBy(recipients[0]!, roundId);
       const inFlight = new Set<Promise<void>>();
       for (const device of fleet) {
         if (stopping) break;
+        if (alreadyAccepted.has(deviceAddress(device))) {
+          emit("already_accepted", { roundId, index: device.index });
+          continue;
+        }
         const trained = await trainAndSign(
           { tf, store, chainId: deployment.chainId, updateLedger: deployment.addresses.UpdateLedger, oracleUrls: config.oracleUrls },
           device,

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { DATASET_NAMES } from "../lib/fl/data-source.ts";
 import type { StrategyConfig } from "./aggregation/strategy.ts";
 
 const hexKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a 0x-prefixed 32-byte private key");
@@ -25,7 +26,9 @@ export const oracleConfigSchema = z.object({
   sealWindowSeconds: z.coerce.number().positive(),
   strategy: z.string().min(1),
   maxUpdateNorm: z.coerce.number().positive(),
-  dataset: z.enum(["synthetic", "cmapss", "ai4i"]),
+  dataset: z.enum(DATASET_NAMES),
+  /** csv only: the CSV source file (lib/fl/data-source.ts). */
+  csvSource: z.string().min(1).optional(),
   datasetDir: z.string().min(1),
   devices: z.coerce.number().int().positive(),
   seed: z.coerce.number().int(),
@@ -73,7 +76,7 @@ export function readOracleConfig(argv: string[] = process.argv.slice(2), env: No
       "expected-participants": { type: "string" }, "seal-window": { type: "string" }, strategy: { type: "string" },
       "max-update-norm": { type: "string" }, dataset: { type: "string" }, "dataset-dir": { type: "string" },
       devices: { type: "string" }, seed: { type: "string" }, units: { type: "string" }, "xai-weighting": { type: "boolean" },
-      "key-holder-url": { type: "string" },
+      "csv-source": { type: "string" }, "key-holder-url": { type: "string" },
     },
   });
   const parsed = oracleConfigSchema.safeParse({
@@ -93,6 +96,7 @@ export function readOracleConfig(argv: string[] = process.argv.slice(2), env: No
     maxUpdateNorm: values["max-update-norm"] ?? env.ORACLE_MAX_UPDATE_NORM ?? 50,
     dataset: values.dataset ?? env.ORACLE_DATASET ?? "synthetic",
     datasetDir: values["dataset-dir"] ?? env.TWINLEDGER_DATA_DIR ?? "../shared/data",
+    csvSource: values["csv-source"] ?? env.ORACLE_CSV_SOURCE,
     devices: values.devices ?? env.ORACLE_DEVICES,
     seed: values.seed ?? env.ORACLE_SEED ?? 7,
     unitsPerDevice: values.units ?? env.ORACLE_UNITS_PER_DEVICE,

@@ -117,7 +117,7 @@ export class OracleNode {
     const { store, gatewayUrl } = await openContentStore({ dataDir: config.dataDir, peers: config.ipfsPeers, gatewayPort: config.ipfsGatewayPort });
     const state = new OracleState(join(config.dataDir, "journal.jsonl"));
     const tf = await initTf();
-    const data = await loadFederatedData({ dataset: config.dataset, devices: config.devices, seed: config.seed, dataDir: config.datasetDir, unitsPerDevice: config.unitsPerDevice });
+    const data = await loadFederatedData({ dataset: config.dataset, devices: config.devices, seed: config.seed, dataDir: config.datasetDir, unitsPerDevice: config.unitsPerDevice, csvSource: config.csvSource });
     const taskId = keccak256(toBytes(config.taskName));
     const aggregate = strategyFor(parseStrategy(config.strategy));
     const holder: { node?: OracleNode } = {};
@@ -188,7 +188,9 @@ export class OracleNode {
       this.metrics.increment("twinledger_oracle_updates_total", { result: "accepted", reason: "" });
       return { status: 202, body: { accepted: true, roundId: update.roundId.toString(), device: result.device, norm: result.norm } };
     }
-    if (result.roundId !== undefined && result.device) this.state.reject(result.roundId, result.reason, result.device);
+    // A copy of an update this oracle already accepted (a device resending after a restart) changes nothing: it is
+    // answered, but not recorded against the device, whose accepted update stands.
+    if (result.roundId !== undefined && result.device && result.reason !== "duplicate") this.state.reject(result.roundId, result.reason, result.device);
     this.metrics.increment("twinledger_oracle_updates_total", { result: "rejected", reason: result.reason });
     return { status: result.reason === "malformed" ? 400 : 422, body: { accepted: false, reason: result.reason, message: result.message, device: result.device } };
   }

@@ -5,10 +5,12 @@
  * and prints a summary: participants, accepted and rejected updates, metric, deployed version, CID and gas.
  */
 import { Presets, SingleBar } from "cli-progress";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { Cluster, defaultClusterOptions, type RoundSummary } from "../lib/fl/cluster.ts";
+import { Cluster, defaultClusterOptions } from "../lib/fl/cluster.ts";
+import { DATASET_NAMES } from "../lib/fl/data-source.ts";
+import { RunJournal, type RoundRecord, type RunNetworkOptions } from "../lib/fl/run-record.ts";
 import type { TelemetryServices } from "../lib/fl/telemetry-services.ts";
 import { preferredPort } from "../lib/chain/local-node.ts";
 import { ensureWebAppBuilt, startWebApp, writeWebAppConfig, type WebAppServer } from "../lib/fl/web-app.ts";
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     rounds: { type: "string" },
     dataset: { type: "string" },
     "data-dir": { type: "string" },
+    "csv-source": { type: "string" },
     strategy: { type: "string" },
     byzantine: { type: "string" },
     node: { type: "string" },
@@ -35,19 +38,25 @@ const { values } = parseArgs({
     encrypt: { type: "boolean", default: false },
     "dp-clip": { type: "string" },
     "dp-noise": { type: "string" },
+    resume: { type: "boolean", default: false },
+    "work-dir": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 
 if (values.help) {
-  console.log(`npm start -- [--devices N=20] [--rounds R=5] [--dataset synthetic|cmapss|ai4i] [--data-dir DIR=../shared/data]
+  console.log(`npm start -- [--devices N=20] [--rounds R=5] [--dataset synthetic|cmapss|ai4i|csv] [--data-dir DIR=../shared/data]
+          [--csv-source FILE (with --dataset csv: a JSON file naming the CSV and its columns; see the README)]
           [--strategy fedavg|median|trimmed_mean[:β]|krum[:f]|multi_krum[:f:m]|clipped_fedavg[:norm]|weighted[:a:b:c]]
           [--byzantine FRACTION=0] [--xai] [--node hardhat|anvil] [--round-seconds 90] [--local-epochs 2] [--seed 7]
           [--keep (stay up after the rounds; the default in a terminal) | --exit (end after the summary)]
           [--app-port 3000 (the web app's port; a free one if taken) | --no-app]
           [--telemetry-rate 20 (readings/s per device)] [--no-telemetry]
           [--encrypt (CKKS-encrypted updates, aggregated as ciphertexts; a key holder decrypts each round's sum only)]
-          [--dp-clip C --dp-noise σ (differential privacy: clip each update delta to C, Gaussian noise multiplier σ)]`);
+          [--dp-clip C --dp-noise σ (differential privacy: clip each update delta to C, Gaussian noise multiplier σ)]
+          [--resume (continue the last run where it stopped: its chain, oracle journals and IPFS blocks are kept;
+                     --rounds is then the run's total, by default the total it was started with)]
+          [--work-dir DIR=.twinledger (where a run keeps its chain, journals, IPFS blocks and deployment record)]`);
   process.exit(0);
 }
 
@@ -55,8 +64,9 @@ const parsed = z
   .object({
     devices: z.coerce.number().int().min(2).max(2000),
     rounds: z.coerce.number().int().min(1).max(1000),
-    dataset: z.enum(["synthetic", "cmapss", "ai4i"]),
+    dataset: z.enum(DATASET_NAMES),
     datasetDir: z.string(),
+    csvSource: z.string().min(1).optional(),
     strategy: z.string(),
     byzantine: z.coerce.number().min(0).max(0.9),
     node: z.enum(["hardhat", "anvil"]),
@@ -65,23 +75,28 @@ const parsed = z
     seed: z.coerce.number().int(),
     telemetryRate: z.coerce.number().positive().max(1000),
     appPort: z.coerce.number().int().min(1).max(65535),
+    dataDir: z.string().min(1),
     dpClipNorm: z.coerce.number().positive().max(4000).optional(),
     dpNoiseMultiplier: z.coerce.number().min(0).max(4000).optional(),
   })
   .refine((o) => o.dpNoiseMultiplier === undefined || o.dpClipNorm !== undefined, { message: "--dp-noise needs --dp-clip (the noise is calibrated to the clip norm)", path: ["dpNoiseMultiplier"] })
+  .refine((o) => (o.dataset === "csv") === (o.csvSource !== undefined), { message: "--dataset csv and --csv-source FILE go together", path: ["csvSource"] })
   .safeParse({
     devices: values.devices ?? defaultClusterOptions.devices,
     rounds: values.rounds ?? 5,
     dataset: values.dataset ?? "synthetic",
     datasetDir: values["data-dir"] ?? process.env.TWINLEDGER_DATA_DIR ?? defaultClusterOptions.datasetDir,
+    csvSource: values["csv-source"] === undefined ? undefined : resolve(values["csv-source"]),
     strategy: values.strategy ?? "fedavg",
     byzantine: values.byzantine ?? 0,
-    node: values.node ?? "hardhat",
+    // Anvil keeps its chain on disk (run/chain/state.json), which is what lets a stopped run be resumed.
+    node: values.node ?? "anvil",
     roundSeconds: values["round-seconds"] ?? defaultClusterOptions.roundSeconds,
     localEpochs: values["local-epochs"] ?? defaultClusterOptions.localEpochs,
     seed: values.seed ?? defaultClusterOptions.seed,
     telemetryRate: values["telemetry-rate"] ?? 20,
     appPort: values["app-port"] ?? 3000,
+    dataDir: resolve(values["work-dir"] ?? defaultClusterOptions.dataDir),
     dpClipNorm: values["dp-clip"],
     dpNoiseMultiplier: values["dp-noise"],
   });
@@ -89,7 +104,31 @@ if (!parsed.success) {
   console.error(`invalid options:\n${z.prettifyError(parsed.error)}\n(npm start -- --help)`);
   process.exit(2);
 }
-const options = { ...defaultClusterOptions, ...parsed.data, xaiWeighting: values.xai, telemetry: !values["no-telemetry"], encrypted: values.encrypt };
+// A resumed run is the recorded network; a flag that would change it is refused rather than silently ignored.
+const networkFlags = {
+  devices: "devices", dataset: "dataset", "data-dir": "datasetDir", "csv-source": "csvSource", strategy: "strategy", byzantine: "byzantine", node: "node",
+  "round-seconds": "roundSeconds", "local-epochs": "localEpochs", seed: "seed", xai: "xaiWeighting", "no-telemetry": "telemetry", "telemetry-rate": "telemetryRate",
+  encrypt: "encrypted", "dp-clip": "dpClipNorm", "dp-noise": "dpNoiseMultiplier",
+} as const satisfies Partial<Record<keyof typeof values, keyof RunNetworkOptions>>;
+const options = { ...defaultClusterOptions, ...parsed.data, xaiWeighting: values.xai, telemetry: !values["no-telemetry"], encrypted: values.encrypt, resume: values.resume };
+if (values.resume) {
+  let recorded: RunNetworkOptions;
+  try {
+    const journal = RunJournal.open(join(options.dataDir, "run", "run.jsonl"));
+    journal.close();
+    recorded = journal.record.options;
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
+  const conflicts = Object.entries(networkFlags)
+    .filter(([flag, key]) => values[flag as keyof typeof networkFlags] !== undefined && values[flag as keyof typeof networkFlags] !== false && options[key] !== recorded[key])
+    .map(([flag, key]) => `--${flag} (the run has ${key === "telemetry" ? (recorded.telemetry === false ? "no telemetry" : "telemetry") : `${String(recorded[key])}`})`);
+  if (conflicts.length > 0) {
+    console.error(`invalid options: --resume continues the recorded run's network, which ${conflicts.join(", ")} would change\n(drop ${conflicts.length === 1 ? "it" : "them"}, or start a new run without --resume)`);
+    process.exit(2);
+  }
+}
 
 // In a terminal the run stays up after its summary so the web app can be explored; piped (CI, scripts) it ends.
 const keep = values.keep || (process.stdout.isTTY === true && !values.exit);
@@ -123,17 +162,22 @@ try {
     webApp = await startWebApp({ configPath, port: await preferredPort(options.appPort) });
     console.log(`• web app: ${webApp.url}  (connect a wallet on chain ${cluster.deployment.chainId}; without one it is read-only)`);
   }
-  console.log(`\nrunning ${options.rounds} rounds with ${options.devices} devices (${options.dataset}, ${options.strategy}${options.xaiWeighting ? ", XAI-guided weighting" : ""}${options.byzantine > 0 ? `, ${Math.round(options.byzantine * 100)}% Byzantine` : ""}${options.encrypted ? ", CKKS-encrypted updates" : ""}${options.dpClipNorm ? `, DP clip ${options.dpClipNorm} σ ${options.dpNoiseMultiplier ?? 0}` : ""})\n`);
-  const summaries: RoundSummary[] = [];
-  for (let r = 0; r < options.rounds && !stopping; r++) {
+  // A resumed run's network options are the recorded ones; its total rounds too, unless --rounds asks for more.
+  const run = cluster.options;
+  const totalRounds = values.rounds === undefined ? run.rounds ?? options.rounds : options.rounds;
+  const summaries = cluster.journal.record.rounds;
+  const describe = `${run.devices} devices (${run.dataset}, ${run.strategy}${run.xaiWeighting ? ", XAI-guided weighting" : ""}${run.byzantine > 0 ? `, ${Math.round(run.byzantine * 100)}% Byzantine` : ""}${run.encrypted ? ", CKKS-encrypted updates" : ""}${run.dpClipNorm ? `, DP clip ${run.dpClipNorm} σ ${run.dpNoiseMultiplier ?? 0}` : ""})`;
+  if (summaries.length === 0) console.log(`\nrunning ${totalRounds} rounds with ${describe}\n`);
+  else if (summaries.length < totalRounds) console.log(`\nresuming: ${summaries.length} of ${totalRounds} rounds done, running the other ${totalRounds - summaries.length} with ${describe}\n`);
+  else console.log(`\nresumed: all ${totalRounds} rounds of this run are done (ask for more with --rounds N)\n`);
+  for (let r = summaries.length; r < totalRounds && !stopping; r++) {
     const bar = new SingleBar({ format: "round {round} [{bar}] {value}/{total} updates | {phase}", hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 3000 }, Presets.shades_classic);
-    bar.start(options.devices, 0, { round: r + 1, phase: "training" });
+    bar.start(run.devices, 0, { round: r + 1, phase: "training" });
     const summary = await cluster.runRound((progress) => bar.update(Math.min(progress.updatesSent, progress.devices), { phase: progress.phase }));
-    bar.update(options.devices, { phase: `${summary.verdict}${summary.metric !== undefined ? ` (metric ${summary.metric.toFixed(3)})` : ""}` });
+    bar.update(run.devices, { phase: `${summary.verdict}${summary.metric !== undefined ? ` (metric ${summary.metric.toFixed(3)})` : ""}` });
     bar.stop();
-    summaries.push(summary);
   }
-  console.log("\nsummary:");
+  console.log(`\nsummary${summaries.length > 0 && options.resume ? " (the whole run, rounds before the restart included)" : ""}:`);
   console.table(summaries.map((s) => ({
     round: Number(s.roundId),
     participants: s.participants,
@@ -148,7 +192,7 @@ try {
   })));
   const reasons = summaries.flatMap((s) => Object.entries(s.rejectionReasons));
   if (reasons.length > 0) console.log("rejections:", Object.fromEntries(reasons.reduce((m, [k, v]) => m.set(k, (m.get(k) ?? 0) + v), new Map<string, number>())));
-  if (options.encrypted || options.dpClipNorm) await printPrivacy(cluster, summaries);
+  if (run.encrypted || run.dpClipNorm) await printPrivacy(cluster, summaries);
   if (cluster.telemetry) {
     const deployed = summaries.at(-1)?.deployedVersion;
     if (deployed !== undefined) await cluster.telemetry.waitForTwinModel(deployed);
@@ -205,7 +249,7 @@ async function printTelemetry(telemetry: TelemetryServices): Promise<void> {
 }
 
 /** Per round: who decrypted what (encrypted runs) and the task's privacy budget after it (DP runs). */
-async function printPrivacy(cluster: Cluster, summaries: RoundSummary[]): Promise<void> {
+async function printPrivacy(cluster: Cluster, summaries: readonly RoundRecord[]): Promise<void> {
   const { models, encryptionKeys } = cluster.contracts;
   const rows = [];
   for (const summary of summaries) {

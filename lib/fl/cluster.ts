@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,7 +6,7 @@ import { keccak256, stringToHex, toBytes, type Hex } from "viem";
 import { connectRpc, confirm, type ChainClients } from "../chain/clients.ts";
 import { suiteContracts, type SuiteContracts } from "../chain/contracts.ts";
 import { deploySuite } from "../chain/deploy.ts";
-import { writeDeployment, type Deployment } from "../chain/deployment.ts";
+import { readDeployment, writeDeployment, type Deployment } from "../chain/deployment.ts";
 import { devPrivateKey, devRoles } from "../chain/dev-accounts.ts";
 import { freePorts, startLocalNode, type LocalNode, type NodeKind } from "../chain/local-node.ts";
 import { RoundStatus, roundStatusName, verdictName, VersionStatus, type RoundStatusName } from "../chain/status.ts";
@@ -18,7 +18,8 @@ import { openContentStore, type ContentStore } from "../ipfs/store.ts";
 import { buildModel } from "../model/model.ts";
 import { defaultSpec } from "../model/spec.ts";
 import { initTf } from "../model/tf.ts";
-import { loadFederatedData, taskNameOf, type DatasetName } from "./data-source.ts";
+import { loadFederatedData, type DatasetName } from "./data-source.ts";
+import { RunJournal } from "./run-record.ts";
 import { fromScaled, toScaled } from "./envelope.ts";
 import { publishModel } from "./model-store.ts";
 import { policyMetricOf, validationMetric } from "./validation.ts";
@@ -32,6 +33,10 @@ export interface ClusterOptions {
   devices: number;
   dataset: DatasetName;
   datasetDir: string;
+  /** The rounds the run is planned for; recorded, so a resumed run knows how many are left. */
+  rounds?: number;
+  /** csv only: the CSV source file naming the CSV and its column mapping (lib/fl/data-source.ts). */
+  csvSource?: string;
   strategy: string;
   byzantine: number;
   /** What Byzantine devices do: one attack for all, or "mixed" (sign flip, scaling and label flip in turn). */
@@ -59,6 +64,16 @@ export interface ClusterOptions {
   dpClipNorm?: number;
   /** Differential privacy: the Gaussian noise multiplier σ (needs dpClipNorm). */
   dpNoiseMultiplier?: number;
+  /**
+   * Resume the run recorded under dataDir/run instead of starting clean: its chain (Anvil's saved state), oracle
+   * journals, IPFS blockstores and key store are kept, and the network options come from its record.
+   */
+  resume?: boolean;
+}
+
+/** Where a run on Anvil keeps its chain, so the run can be resumed. */
+export function chainStatePath(dataDir: string): string {
+  return join(dataDir, "run", "chain", "state.json");
 }
 
 export const defaultClusterOptions: ClusterOptions = {
@@ -148,6 +163,8 @@ export class Cluster {
   readonly keyHolder: ChildHandle | undefined;
   /** The trustless gateways of this network's IPFS nodes (this process, fleets, oracles, key holder). */
   readonly ipfsGatewayUrls: string[];
+  /** The run's record: its network, and a summary of every decided round (what --resume continues from). */
+  readonly journal: RunJournal;
 
   private constructor(
     options: ClusterOptions,
@@ -167,6 +184,7 @@ export class Cluster {
     telemetry: TelemetryServices | undefined,
     keyHolder: ChildHandle | undefined,
     ipfsGatewayUrls: string[],
+    journal: RunJournal,
   ) {
     this.options = options;
     this.chain = chain;
@@ -185,22 +203,49 @@ export class Cluster {
     this.telemetry = telemetry;
     this.keyHolder = keyHolder;
     this.ipfsGatewayUrls = ipfsGatewayUrls;
+    this.journal = journal;
   }
 
-  static async start(options: ClusterOptions, onStep: (step: string) => void = () => {}): Promise<Cluster> {
-    const runDir = join(options.dataDir, "run");
-    rmSync(runDir, { recursive: true, force: true });
-    mkdirSync(runDir, { recursive: true });
+  static async start(requested: ClusterOptions, onStep: (step: string) => void = () => {}): Promise<Cluster> {
+    const runDir = join(requested.dataDir, "run");
+    const journalPath = join(runDir, "run.jsonl");
+    const statePath = chainStatePath(requested.dataDir);
+    let resumed: RunJournal | undefined;
+    let options = requested;
+    if (requested.resume) {
+      resumed = RunJournal.open(journalPath);
+      // The network is the recorded one; only how the run is driven (rounds, app, ports) comes from the new flags.
+      options = { ...requested, ...resumed.record.options };
+      const stateProblem = options.node !== "anvil"
+        ? `the run in ${runDir} was on Hardhat's node, which keeps its chain in memory only; runs on Anvil (--node anvil, the main job's default) keep theirs and can be resumed`
+        : !existsSync(statePath) ? `the run's chain state ${statePath} is missing` : undefined;
+      if (stateProblem) {
+        resumed.close();
+        throw new Error(`cannot resume: ${stateProblem}`);
+      }
+    } else {
+      rmSync(runDir, { recursive: true, force: true });
+      mkdirSync(runDir, { recursive: true });
+    }
 
-    onStep(`starting a ${options.node} chain`);
-    const chain = await startLocalNode(options.node);
+    onStep(resumed ? `restarting the ${options.node === "anvil" ? "Anvil" : "Hardhat"} chain from its saved state (${resumed.record.rounds.length} rounds done)` : `starting ${options.node === "anvil" ? "an Anvil" : "a Hardhat"} chain`);
+    if (options.node === "anvil") mkdirSync(join(runDir, "chain"), { recursive: true });
+    const chain = await startLocalNode(options.node, options.node === "anvil" ? { statePath } : {});
     try {
-      onStep("deploying the contracts with Ignition");
-      const deployment = await deploySuite({ rpcUrl: chain.rpcUrl });
       const deploymentPath = join(runDir, "deployment.json");
-      writeDeployment(deploymentPath, deployment);
+      let deployment: Deployment;
+      if (resumed) {
+        deployment = readDeployment(deploymentPath);
+      } else {
+        onStep("deploying the contracts with Ignition");
+        deployment = await deploySuite({ rpcUrl: chain.rpcUrl });
+        writeDeployment(deploymentPath, deployment);
+      }
       writeDeployment(join(options.dataDir, "deployment.json"), deployment);
       const clients = await connectRpc(chain.rpcUrl);
+      if (resumed && (await clients.publicClient.getCode({ address: deployment.addresses.ModelRegistry })) === undefined) {
+        throw new Error(`cannot resume: the chain restored from ${statePath} has no contract at the recorded ModelRegistry ${deployment.addresses.ModelRegistry}`);
+      }
       const wallet = (index: number) => clients.walletFor(devPrivateKey(index));
       const oracleIndices = devRoles.oracles.slice(0, options.oracles);
       if (oracleIndices.length < options.oracles) throw new Error(`at most ${devRoles.oracles.length} oracles`);
@@ -224,8 +269,8 @@ export class Cluster {
       const allGateways = [ports.main, ...ports.fleets, ...ports.oracleGateways, ...(ports.keyHolder ? [ports.keyHolder.gateway] : [])].map(gateway);
       const peersOf = (port: number) => allGateways.filter((url) => url !== gateway(port));
       const { store } = await openContentStore({ dataDir: join(runDir, "main"), peers: peersOf(ports.main), gatewayPort: ports.main });
-      onStep(`seeding a consortium of 3 organisations and ${options.devices} devices`);
-      const seeded = await seedConsortium(clients, deployment.addresses, {
+      if (!resumed) onStep(`seeding a consortium of 3 organisations and ${options.devices} devices`);
+      const seeded = resumed ? resumed.record.seeded : await seedConsortium(clients, deployment.addresses, {
         governance: wallet(devRoles.governance),
         organisationAdmins: devRoles.organisations.map(wallet),
         oracles: oracleIndices.map((i) => wallet(i).account.address),
@@ -234,35 +279,14 @@ export class Cluster {
         keyHolders: [wallet(devRoles.keyHolder).account.address],
       }, fleetPlan(options.devices, [], telemetry ? syntheticSensorSchema({ seed: options.seed }) : undefined), (bytes) => store.addFile(bytes));
 
-      onStep("preparing data and the genesis model");
-      const data = await loadFederatedData({ dataset: options.dataset, devices: options.devices, seed: options.seed, dataDir: options.datasetDir, unitsPerDevice: options.unitsPerDevice });
-      const tf = await initTf();
-      const genesisModel = buildModel(tf, defaultSpec(data), options.seed);
-      const genesisMetric = validationMetric(tf, genesisModel, data.validation, data.kind).metric;
-      const genesis = await publishModel(store, genesisModel);
-      genesisModel.dispose();
-      const taskName = taskNameOf(options.dataset);
-      const regression = data.kind === "regression";
-      const governance = suiteContracts(clients.publicClient, deployment.addresses, wallet(devRoles.governance));
-      await confirm(clients.publicClient, await governance.models.write.createTask([
-        taskName,
-        {
-          metricId: stringToHex(policyMetricOf(data.kind), { size: 32 }),
-          // Both metrics are losses: a version must do no worse than the genesis model, and better than the one it replaces.
-          higherIsBetter: false,
-          threshold: toScaled(Math.max(genesisMetric, regression ? 1 : 0.01)),
-          minImprovement: 0n,
-          minParticipants: Math.max(1, Math.ceil(options.devices / 2)),
-          quorum: options.quorum,
-          encryptedAggregation: encrypted,
-          dpClipNorm: privacyScaled(options.dpClipNorm ?? 0, "dpClipNorm"),
-          dpNoiseMultiplier: privacyScaled(options.dpNoiseMultiplier ?? 0, "dpNoiseMultiplier"),
-        },
-        genesis.cid,
-        genesis.weightsHash,
-        toScaled(genesisMetric),
-      ]));
+      onStep(resumed ? "loading the data" : "preparing data and the genesis model");
+      const data = await loadFederatedData(
+        { dataset: options.dataset, devices: options.devices, seed: options.seed, dataDir: options.datasetDir, unitsPerDevice: options.unitsPerDevice, csvSource: options.csvSource },
+        (warning) => onStep(`warning: ${warning}`),
+      );
+      const taskName = data.taskName;
       const taskId = keccak256(toBytes(taskName));
+      const journal = resumed ?? (await Cluster.#createTask({ options, clients, deployment, store, data, taskName, seeded, journalPath, onStep, wallet }));
 
       let keyHolder: ChildHandle | undefined;
       if (ports.keyHolder) {
@@ -281,7 +305,7 @@ export class Cluster {
       }
       const oracleAddresses = oracleIndices.map((i) => wallet(i).account.address);
       const oracleUrls = ports.oracleApis.map(gateway);
-      const common = ["--rpc", chain.rpcUrl, "--deployment", deploymentPath, "--dataset", options.dataset, "--dataset-dir", options.datasetDir, "--seed", String(options.seed), "--devices", String(options.devices), "--task", taskName, ...(options.unitsPerDevice ? ["--units", String(options.unitsPerDevice)] : [])];
+      const common = ["--rpc", chain.rpcUrl, "--deployment", deploymentPath, "--dataset", options.dataset, "--dataset-dir", options.datasetDir, "--seed", String(options.seed), "--devices", String(options.devices), "--task", taskName, ...(options.unitsPerDevice ? ["--units", String(options.unitsPerDevice)] : []), ...(options.csvSource ? ["--csv-source", options.csvSource] : [])];
       const startOracle = (index: number) =>
         startChild(`oracle-${index}`, join(root, "oracle", "main.ts"), [
           ...common,
@@ -343,23 +367,78 @@ export class Cluster {
           throw error;
         });
       }
-      onStep(`ready: genesis ${regression ? "RMSE" : "log-loss"} ${genesisMetric.toFixed(3)}, model ${genesis.cid}`);
-      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleets, startOracle, heartbeat, telemetryServices, keyHolder, allGateways);
+      onStep("ready");
+      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleets, startOracle, heartbeat, telemetryServices, keyHolder, allGateways, journal);
     } catch (error) {
+      resumed?.close();
       await chain.stop();
       throw error;
     }
   }
 
-  /** Opens a round on the deployed version and follows it to its decision. */
+  /** A new run's task: a genesis model on IPFS and the task on chain; then the run's record is started. */
+  static async #createTask(setup: {
+    options: ClusterOptions;
+    clients: ChainClients;
+    deployment: Deployment;
+    store: ContentStore;
+    data: FederatedData;
+    taskName: string;
+    seeded: SeedResult;
+    journalPath: string;
+    onStep: (step: string) => void;
+    wallet: (index: number) => ReturnType<ChainClients["walletFor"]>;
+  }): Promise<RunJournal> {
+    const { options, clients, deployment, store, data, taskName, wallet } = setup;
+    const tf = await initTf();
+    const genesisModel = buildModel(tf, defaultSpec(data), options.seed);
+    const genesisMetric = validationMetric(tf, genesisModel, data.validation, data.kind).metric;
+    const genesis = await publishModel(store, genesisModel);
+    genesisModel.dispose();
+    const regression = data.kind === "regression";
+    const governance = suiteContracts(clients.publicClient, deployment.addresses, wallet(devRoles.governance));
+    await confirm(clients.publicClient, await governance.models.write.createTask([
+      taskName,
+      {
+        metricId: stringToHex(policyMetricOf(data.kind), { size: 32 }),
+        // Both metrics are losses: a version must do no worse than the genesis model, and better than the one it replaces.
+        higherIsBetter: false,
+        threshold: toScaled(Math.max(genesisMetric, regression ? 1 : 0.01)),
+        minImprovement: 0n,
+        minParticipants: Math.max(1, Math.ceil(options.devices / 2)),
+        quorum: options.quorum,
+        encryptedAggregation: options.encrypted === true,
+        dpClipNorm: privacyScaled(options.dpClipNorm ?? 0, "dpClipNorm"),
+        dpNoiseMultiplier: privacyScaled(options.dpNoiseMultiplier ?? 0, "dpNoiseMultiplier"),
+      },
+      genesis.cid,
+      genesis.weightsHash,
+      toScaled(genesisMetric),
+    ]));
+    setup.onStep(`genesis ${regression ? "RMSE" : "log-loss"} ${genesisMetric.toFixed(3)}, model ${genesis.cid}`);
+    const { resume: _resume, dataDir: _dataDir, ...network } = options;
+    return RunJournal.create(setup.journalPath, { options: network, taskName, seeded: setup.seeded });
+  }
+
+  /**
+   * Opens a round on the deployed version and follows it to its decision, then records its summary in the run's
+   * journal. A round still live on chain (a resumed run stopped in the middle of it) is followed instead of opened.
+   */
   async runRound(onProgress: (progress: RoundProgress) => void = () => {}): Promise<RoundSummary> {
     const started = Date.now();
     const { models } = this.contracts;
     const { publicClient } = this.clients;
-    const base = await models.read.deployedVersion([this.taskId]);
-    const deadline = (await publicClient.getBlock()).timestamp + BigInt(this.options.roundSeconds);
-    const opened = await confirm(publicClient, await models.write.openRound([this.taskId, base, deadline]));
-    const roundId = await models.read.roundCount();
+    const live = await this.#liveRound();
+    let roundId: bigint;
+    let openedBlock: bigint;
+    if (live) {
+      ({ roundId, openedBlock } = live);
+    } else {
+      const base = await models.read.deployedVersion([this.taskId]);
+      const deadline = (await publicClient.getBlock()).timestamp + BigInt(this.options.roundSeconds);
+      openedBlock = (await confirm(publicClient, await models.write.openRound([this.taskId, base, deadline]))).blockNumber;
+      roundId = await models.read.roundCount();
+    }
     const sentBefore = this.updatesSent();
     let status: number = RoundStatus.Open;
     while (status === RoundStatus.Open || status === RoundStatus.Committed || status === RoundStatus.Proposed) {
@@ -381,13 +460,13 @@ export class Cluster {
     let gasUsed = 0n;
     let transactions = 0;
     const last = await publicClient.getBlockNumber({ cacheTime: 0 });
-    for (let block = opened.blockNumber; block <= last; block++) {
+    for (let block = openedBlock; block <= last; block++) {
       for (const hash of (await publicClient.getBlock({ blockNumber: block })).transactions) {
         gasUsed += (await publicClient.getTransactionReceipt({ hash })).gasUsed;
         transactions++;
       }
     }
-    return {
+    const summary: RoundSummary = {
       roundId,
       status: roundStatusName[status]!,
       participants: round.participantCount,
@@ -402,6 +481,20 @@ export class Cluster {
       transactions,
       seconds: (Date.now() - started) / 1000,
     };
+    this.journal.appendRound(summary);
+    return summary;
+  }
+
+  /** The task's round that is still in progress on chain and before its deadline, if any. */
+  async #liveRound(): Promise<{ roundId: bigint; openedBlock: bigint } | undefined> {
+    const { models } = this.contracts;
+    const roundId = (await models.read.task([this.taskId])).liveRound;
+    if (roundId === 0n) return undefined;
+    const status = await models.read.roundStatus([roundId]);
+    if (status !== RoundStatus.Open && status !== RoundStatus.Committed && status !== RoundStatus.Proposed) return undefined;
+    const round = await models.read.round([roundId]);
+    const now = (await this.clients.publicClient.getBlock()).timestamp;
+    return now > round.deadline ? undefined : { roundId, openedBlock: BigInt(round.openedAt) };
   }
 
   /** What the web app needs to serve this network (lib/fl/web-app.ts). */
@@ -422,7 +515,7 @@ export class Cluster {
 
   /** Device updates sent so far, across every fleet process. */
   updatesSent(): number {
-    return this.fleets.reduce((sum, fleet) => sum + fleet.events.filter((e) => e.event === "update").length, 0);
+    return this.fleets.reduce((sum, fleet) => sum + fleet.events.filter((e) => e.event === "update" || e.event === "already_accepted").length, 0);
   }
 
   async stop(): Promise<void> {
@@ -431,5 +524,6 @@ export class Cluster {
     await Promise.all([...this.fleets.map((fleet) => fleet.stop()), ...this.oracles.map((oracle) => oracle.stop()), this.keyHolder?.stop()]);
     await this.store.close();
     await this.chain.stop();
+    this.journal.close();
   }
 }

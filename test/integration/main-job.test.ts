@@ -1,0 +1,156 @@
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { keccak256, toBytes } from "viem";
+import { connectRpc } from "../../lib/chain/clients.ts";
+import { suiteContracts } from "../../lib/chain/contracts.ts";
+import { readDeployment } from "../../lib/chain/deployment.ts";
+import { devPrivateKey } from "../../lib/chain/dev-accounts.ts";
+import { startLocalNode } from "../../lib/chain/local-node.ts";
+import { Cluster, chainStatePath, defaultClusterOptions } from "../../lib/fl/cluster.ts";
+import { RunJournal } from "../../lib/fl/run-record.ts";
+
+const mainScript = fileURLToPath(new URL("../../scripts/main.ts", import.meta.url));
+
+interface MainRun {
+  output: () => string;
+  exited: Promise<number | null>;
+  interrupt: () => void;
+}
+
+/** The main job (npm start) as a real process, with its output collected. */
+function startMain(args: string[]): MainRun {
+  const child = spawn(process.execPath, [mainScript, "--no-app", "--no-telemetry", "--exit", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  return {
+    output: () => output,
+    exited: new Promise((resolve) => child.once("exit", (code) => resolve(code))),
+    interrupt: () => child.kill("SIGINT"),
+  };
+}
+
+type JournalLine = { type: string; roundId?: string };
+const journalLines = (path: string): JournalLine[] =>
+  existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as JournalLine) : [];
+
+async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("the main job, stopped with Ctrl-C in the middle of a round and resumed", { timeout: 600_000 }, () => {
+  const workDir = mkdtempSync(join(tmpdir(), "twinledger-resume-"));
+  after(() => rmSync(workDir, { recursive: true, force: true }));
+  const devices = 8;
+  // Round 2 is led by oracle 1 (round r is led by oracle (r - 1) mod 3); its journal shows what it accepted.
+  const leaderJournal = join(workDir, "run", "oracle-1", "journal.jsonl");
+  const acceptedInRound2 = () => journalLines(leaderJournal).filter((line) => line.type === "accepted" && line.roundId === "2");
+
+  it("stops every process cleanly, then finishes the interrupted round and the run on the same chain", async () => {
+    const first = startMain(["--devices", String(devices), "--rounds", "2", "--round-seconds", "120", "--work-dir", workDir]);
+    await Promise.race([
+      waitUntil(() => acceptedInRound2().length >= 1, 300_000, "the first accepted update of round 2"),
+      first.exited.then((code) => {
+        throw new Error(`the first run ended (code ${code}) before round 2 had an update:\n${first.output()}`);
+      }),
+    ]);
+    first.interrupt();
+    expect(await first.exited).to.equal(130);
+    expect(first.output()).to.include("stopping every process");
+    const acceptedBeforeStop = acceptedInRound2().length;
+    expect(acceptedBeforeStop, "the run was stopped before round 2 was complete").to.be.below(devices);
+
+    const second = startMain(["--resume", "--work-dir", workDir]);
+    const code = await second.exited;
+    expect(code, second.output()).to.equal(0);
+    expect(second.output()).to.include("resuming: 1 of 2 rounds done");
+
+    // Round 2 was finished rather than replaced: every device has exactly one accepted update in it, none was refused.
+    const leaderRound2 = journalLines(leaderJournal).filter((line) => line.roundId === "2");
+    expect(leaderRound2.filter((line) => line.type === "accepted")).to.have.length(devices);
+    expect(leaderRound2.filter((line) => line.type === "rejected")).to.have.length(0);
+    const journal = RunJournal.open(join(workDir, "run", "run.jsonl"));
+    journal.close();
+    expect(journal.record.rounds.map((round) => [Number(round.roundId), round.verdict, round.accepted])).to.deep.equal([
+      [1, "deployed", devices],
+      [2, "deployed", devices],
+    ]);
+
+    // The chain the run left behind (Anvil's saved state) holds both rounds and the lineage genesis → v2 → v3.
+    const statePath = join(workDir, "state-copy.json");
+    cpSync(chainStatePath(workDir), statePath);
+    const chain = await startLocalNode("anvil", { statePath });
+    try {
+      const clients = await connectRpc(chain.rpcUrl);
+      const { models } = suiteContracts(clients.publicClient, readDeployment(join(workDir, "run", "deployment.json")).addresses, clients.walletFor(devPrivateKey(19)));
+      const taskId = keccak256(toBytes(journal.record.taskName));
+      expect(await models.read.roundCount()).to.equal(2n);
+      expect(await models.read.deployedVersion([taskId])).to.equal(3n);
+      expect((await models.read.version([3n])).parent).to.equal(2n);
+      expect((await models.read.round([2n])).participantCount).to.equal(devices);
+    } finally {
+      await chain.stop();
+    }
+  });
+
+  it("refuses a flag that would change the recorded network, and says so", async () => {
+    const run = startMain(["--resume", "--devices", "30", "--work-dir", workDir]);
+    expect(await run.exited).to.equal(2);
+    expect(run.output()).to.include(`--resume continues the recorded run's network, which --devices (the run has ${devices}) would change`);
+  });
+
+  it("says there is nothing to resume where no run was recorded", async () => {
+    const run = startMain(["--resume", "--work-dir", mkdtempSync(join(tmpdir(), "twinledger-empty-"))]);
+    expect(await run.exited).to.equal(1);
+    expect(run.output()).to.include("nothing to resume: no run record");
+  });
+
+  it("explains that a run on Hardhat's in-memory node cannot be resumed", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "twinledger-hardhat-run-"));
+    const { resume: _resume, dataDir: _dataDir, ...network } = { ...defaultClusterOptions, node: "hardhat" as const };
+    RunJournal.create(join(dataDir, "run", "run.jsonl"), { options: network, taskName: "cmapss-rul", seeded: { organisations: [], devices: [], tasks: [] } }).close();
+    let failure: unknown;
+    await Cluster.start({ ...defaultClusterOptions, dataDir, resume: true }).catch((error: unknown) => (failure = error));
+    expect(String(failure)).to.include("cannot resume: the run in").and.include("was on Hardhat's node, which keeps its chain in memory only");
+  });
+});
+
+describe("the main job on a CSV source (--dataset csv)", { timeout: 300_000 }, () => {
+  const workDir = mkdtempSync(join(tmpdir(), "twinledger-csv-run-"));
+  after(() => rmSync(workDir, { recursive: true, force: true }));
+
+  it("trains the mapped task end to end and reports the rows it skipped", async () => {
+    // 24 pumps run to failure: temperature and vibration rise, pressure falls, with noise; one row is malformed.
+    let state = 12345;
+    const noise = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5);
+    const lines = ["pump;cycle;temp;vibration;pressure;rul"];
+    for (let pump = 0; pump < 24; pump++) {
+      const life = 60 + ((pump * 37) % 60);
+      for (let cycle = 0; cycle < life; cycle++) {
+        const wear = cycle / life;
+        lines.push(`p${pump};${cycle};${(300 + 20 * wear + noise()).toFixed(3)};${(1 + 3 * wear * wear + noise() / 5).toFixed(3)};${(50 - 5 * wear + noise()).toFixed(3)};${Math.min(125, life - cycle)}`);
+      }
+    }
+    lines.splice(3, 0, "p0;x;n/a;1;2;3");
+    writeFileSync(join(workDir, "pumps.csv"), lines.join("\n") + "\n");
+    const source = join(workDir, "pumps.source.json");
+    writeFileSync(source, JSON.stringify({ file: "pumps.csv", taskName: "pump-rul", separator: ";", unitColumn: "pump", timestampColumn: "cycle", sensorColumns: ["temp", "vibration", "pressure"], labelColumn: "rul", kind: "regression" }));
+
+    const run = startMain(["--dataset", "csv", "--csv-source", source, "--devices", "4", "--rounds", "1", "--work-dir", workDir]);
+    expect(await run.exited, run.output()).to.equal(0);
+    expect(run.output()).to.include(`warning: 1 of ${lines.length - 1} CSV rows skipped as malformed; first: line 4: column "temp" is not a number: "n/a"`);
+    const journal = RunJournal.open(join(workDir, "run", "run.jsonl"));
+    journal.close();
+    expect(journal.record.taskName).to.equal("pump-rul");
+    expect(journal.record.rounds.map((round) => [round.verdict, round.accepted, round.deployedVersion])).to.deep.equal([["deployed", 4, 2n]]);
+  });
+});
