@@ -20,6 +20,7 @@ import { defaultSpec } from "../model/spec.ts";
 import { initTf } from "../model/tf.ts";
 import { loadFederatedData, type DatasetName } from "./data-source.ts";
 import { RunJournal } from "./run-record.ts";
+import { RunLock, type LockedChild } from "./run-lock.ts";
 import { fromScaled, toScaled } from "./envelope.ts";
 import { publishModel } from "./model-store.ts";
 import { policyMetricOf, validationMetric } from "./validation.ts";
@@ -165,6 +166,7 @@ export class Cluster {
   readonly ipfsGatewayUrls: string[];
   /** The run's record: its network, and a summary of every decided round (what --resume continues from). */
   readonly journal: RunJournal;
+  readonly #lock: RunLock;
 
   private constructor(
     options: ClusterOptions,
@@ -185,6 +187,7 @@ export class Cluster {
     keyHolder: ChildHandle | undefined,
     ipfsGatewayUrls: string[],
     journal: RunJournal,
+    lock: RunLock,
   ) {
     this.options = options;
     this.chain = chain;
@@ -204,9 +207,21 @@ export class Cluster {
     this.keyHolder = keyHolder;
     this.ipfsGatewayUrls = ipfsGatewayUrls;
     this.journal = journal;
+    this.#lock = lock;
   }
 
   static async start(requested: ClusterOptions, onStep: (step: string) => void = () => {}): Promise<Cluster> {
+    mkdirSync(requested.dataDir, { recursive: true });
+    const lock = await RunLock.acquire(requested.dataDir, onStep);
+    try {
+      return await Cluster.#startLocked(requested, lock, onStep);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  static async #startLocked(requested: ClusterOptions, lock: RunLock, onStep: (step: string) => void): Promise<Cluster> {
     const runDir = join(requested.dataDir, "run");
     const journalPath = join(runDir, "run.jsonl");
     const statePath = chainStatePath(requested.dataDir);
@@ -367,8 +382,13 @@ export class Cluster {
           throw error;
         });
       }
+      const children: LockedChild[] = [
+        { pid: chain.process.pid!, name: options.node, signal: options.node === "anvil" ? "SIGINT" : "SIGTERM" },
+        ...[...oracles, ...fleets, ...(keyHolder ? [keyHolder] : []), ...(telemetryServices?.children ?? [])].map((child) => ({ pid: child.process.pid!, name: child.name, signal: "SIGTERM" as const })),
+      ];
+      lock.setChildren(children);
       onStep("ready");
-      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleets, startOracle, heartbeat, telemetryServices, keyHolder, allGateways, journal);
+      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleets, startOracle, heartbeat, telemetryServices, keyHolder, allGateways, journal, lock);
     } catch (error) {
       resumed?.close();
       await chain.stop();
@@ -525,5 +545,6 @@ export class Cluster {
     await this.store.close();
     await this.chain.stop();
     this.journal.close();
+    this.#lock.release();
   }
 }

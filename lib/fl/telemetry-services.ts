@@ -52,6 +52,11 @@ export class TelemetryServices {
   /** The trustless IPFS gateways of the fog gateways and the twin (telemetry windows live there). */
   readonly ipfsGatewayUrls: string[];
 
+  /** Every process these services run. */
+  get children(): ChildHandle[] {
+    return [...this.gateways, this.twin, this.uplink];
+  }
+
   private constructor(gateways: ChildHandle[], gatewayUrls: string[], twin: ChildHandle, twinUrl: string, uplink: ChildHandle, ipfsGatewayUrls: string[]) {
     this.gateways = gateways;
     this.gatewayUrls = gatewayUrls;

@@ -20,6 +20,7 @@ interface MainRun {
   output: () => string;
   exited: Promise<number | null>;
   interrupt: () => void;
+  kill: () => void;
 }
 
 /** The main job (npm start) as a real process, with its output collected. */
@@ -32,6 +33,7 @@ function startMain(args: string[]): MainRun {
     output: () => output,
     exited: new Promise((resolve) => child.once("exit", (code) => resolve(code))),
     interrupt: () => child.kill("SIGINT"),
+    kill: () => child.kill("SIGKILL"),
   };
 }
 
@@ -121,6 +123,50 @@ describe("the main job, stopped with Ctrl-C in the middle of a round and resumed
     let failure: unknown;
     await Cluster.start({ ...defaultClusterOptions, dataDir, resume: true }).catch((error: unknown) => (failure = error));
     expect(String(failure)).to.include("cannot resume: the run in").and.include("was on Hardhat's node, which keeps its chain in memory only");
+  });
+});
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("the main job killed with SIGKILL (no chance to stop its children)", { timeout: 400_000 }, () => {
+  const workDir = mkdtempSync(join(tmpdir(), "twinledger-killed-"));
+  after(() => rmSync(workDir, { recursive: true, force: true }));
+  const runJournal = join(workDir, "run", "run.jsonl");
+  const lockPath = join(workDir, "run.lock");
+
+  it("refuses a second run on the same work dir while it lives; afterwards --resume stops its leftovers and finishes", async () => {
+    const first = startMain(["--devices", "4", "--rounds", "3", "--round-seconds", "120", "--work-dir", workDir]);
+    type Lock = { children: { pid: number; name: string }[] };
+    const lockedChildren = () => (existsSync(lockPath) ? (JSON.parse(readFileSync(lockPath, "utf8")) as Lock).children : []);
+    await waitUntil(() => lockedChildren().length > 0, 300_000, "the first run's processes");
+    const children = lockedChildren();
+    expect(children.map((child) => child.name)).to.include.members(["anvil", "oracle-0", "oracle-1", "oracle-2", "fleet"]);
+
+    const intruder = startMain(["--devices", "4", "--work-dir", workDir]);
+    expect(await intruder.exited).to.equal(1);
+    expect(intruder.output()).to.match(/another run \(pid \d+\) is using .*: stop it first/);
+
+    // Killed as soon as round 1 is recorded: rounds 2 and 3 are still to come.
+    await waitUntil(() => journalLines(runJournal).some((line) => line.type === "round"), 300_000, "round 1 of the first run");
+    first.kill();
+    await first.exited;
+    expect(children.filter((child) => isAlive(child.pid)).map((child) => child.name), "children outlive a SIGKILLed main job").to.include("anvil");
+
+    const second = startMain(["--resume", "--work-dir", workDir]);
+    expect(await second.exited, second.output()).to.equal(0);
+    expect(second.output()).to.match(/stopping \d+ processes the previous run left running \(anvil/);
+    expect(children.filter((child) => isAlive(child.pid))).to.deep.equal([]);
+    const journal = RunJournal.open(runJournal);
+    journal.close();
+    expect(journal.record.rounds.map((round) => round.verdict)).to.deep.equal(["deployed", "deployed", "deployed"]);
+    expect(existsSync(lockPath), "a run that ends releases the lock").to.equal(false);
   });
 });
 
