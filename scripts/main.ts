@@ -48,7 +48,7 @@ if (values.help) {
   console.log(`npm start -- [--devices N=20] [--rounds R=5] [--dataset synthetic|cmapss|ai4i|csv] [--data-dir DIR=../shared/data]
           [--csv-source FILE (with --dataset csv: a JSON file naming the CSV and its columns; see the README)]
           [--strategy fedavg|median|trimmed_mean[:β]|krum[:f]|multi_krum[:f:m]|clipped_fedavg[:norm]|weighted[:a:b:c]]
-          [--byzantine FRACTION=0] [--xai] [--node hardhat|anvil] [--round-seconds 90] [--local-epochs 2] [--seed 7]
+          [--byzantine FRACTION=0] [--xai] [--node anvil|hardhat (Anvil saves its state, so the run can be resumed)] [--round-seconds 90] [--local-epochs 2] [--seed 7]
           [--keep (stay up after the rounds; the default in a terminal) | --exit (end after the summary)]
           [--app-port 3000 (the web app's port; a free one if taken) | --no-app]
           [--telemetry-rate 20 (readings/s per device)] [--no-telemetry]
