@@ -66,7 +66,13 @@ interface TrainConfig {
 const CMAPSS_CONFIG: TrainConfig = { hidden: [64, 32], learningRate: 6e-4, batchSize: 64, rounds: 200, localEpochs: 1, lrDecay: 0.993, centralEpochs: 60, minLocalSteps: 5, optimizer: "momentum" };
 // The privacy stage (bench:he) keeps the configuration its results were measured with: ε grows with the rounds.
 const DP_CONFIG: TrainConfig = { hidden: [64, 32], learningRate: 6e-4, batchSize: 64, rounds: 80, localEpochs: 2, lrDecay: 0.98, centralEpochs: 0, minLocalSteps: 20, optimizer: "momentum" };
-const AI4I_CONFIG: TrainConfig = { hidden: [64, 32], learningRate: 3e-3, batchSize: 32, rounds: 25, localEpochs: 2, lrDecay: 0.95, centralEpochs: 50, minLocalSteps: 20, optimizer: "adam" };
+// AI4I (piecewise-linear encoded inputs, lib/data/ai4i.ts): momentum SGD for the same reason as FD001, and at least 50
+// local steps per round so the small devices' rare failures move the average. Validation F1 of the federated model
+// (best round): Adam lr 3e-3 × 25 rounds 0.77; momentum lr 0.2 × 150 rounds at ≥20 steps 0.83, at ≥50 steps 0.85;
+// lr 0.2 × 100 rounds with decay 0.98 at ≥50 steps 0.86 (this one). More local steps (≥100) or slower decay overfit
+// late rounds (0.84). Chosen on the validation split only; the 10 tool-wear failures among its 51 positives are
+// random in the data and no model (the random forest included) catches them, so ~0.87 is the validation ceiling.
+const AI4I_CONFIG: TrainConfig = { hidden: [64, 32], learningRate: 0.2, batchSize: 32, rounds: 100, localEpochs: 1, lrDecay: 0.98, centralEpochs: 50, minLocalSteps: 50, optimizer: "momentum" };
 // --override '{"ai4i":{"rounds":40}}' adjusts a configuration for tuning runs without editing the file.
 const overrides = JSON.parse(cli.override ?? "{}") as Partial<Record<"cmapss" | "ai4i" | "byzantine", Partial<TrainConfig>>>;
 Object.assign(CMAPSS_CONFIG, overrides.cmapss);
@@ -318,7 +324,9 @@ if (!only || only === "ai4i") {
   log(`  federated F1 ${federatedF1.toFixed(3)}`);
   const centralF1 = await timed("ai4i_centralised", () => centralised(tf, data, AI4I_CONFIG));
   log(`  centralised F1 ${centralF1.toFixed(3)}`);
-  const rfF1 = await timed("ai4i_sklearn_rf", () => sklearnRandomForest(data));
+  // Same split and rows; trees need no piecewise-linear encoding (it only adds correlated columns), so the forest gets the 11 plain features.
+  const plainData = await loadAi4i({ dataDir, devices: 10, seed: SEED, pleEdges: null });
+  const rfF1 = await timed("ai4i_sklearn_rf", () => sklearnRandomForest(plainData));
   log(`  sklearn random forest F1 ${rfF1.toFixed(3)}`);
   results.ai4i = { federated_f1: round3(federatedF1), centralized_f1: round3(centralF1), sklearn_rf_f1: round3(rfF1) };
 }
@@ -366,7 +374,7 @@ results["settings"] = {
   seed: SEED,
   backend: tf.getBackend(),
   cmapss: { ...CMAPSS_CONFIG, model: "best round/epoch on validation", test: "last cycle of each test_FD001 engine vs RUL_FD001 capped at 125", validation: "20% of training engines held out" },
-  ai4i: { ...AI4I_CONFIG, model: "best round/epoch on validation", devices: 10, partition: "Dirichlet(0.5) over product Type", threshold: "tuned on validation (F1), applied to test" },
+  ai4i: { ...AI4I_CONFIG, model: "best round/epoch on validation", devices: 10, partition: "Dirichlet(0.5) over product Type", threshold: "tuned on validation (F1), applied to test", features: "Type one-hot + 8 standardised continuous features, each followed by 14 piecewise-linear bins over ±3.5σ (123 inputs); the random forest gets the 11 plain features" },
   byzantine: { ...BYZANTINE_CONFIG, devices: 10, rowStride: BYZANTINE_ROW_STRIDE, assumedByzantineFraction: ASSUMED_BYZANTINE_FRACTION, attacks: { sign_flip: "global − 3Δ", scaled: "global + 10Δ", label_flip: "train on RUL' = 125 − RUL" }, model: "last round (no validation selection)", xai: "signed permutation importance on 256 validation rows; xaiGuidedWeights + applyXaiWeights (min weight 0.25)" },
   sklearn: "RandomForest (100 trees regression / 300 classification), bench/python/rf_baseline.py",
 };

@@ -4,6 +4,7 @@
  */
 import type { LayersModel, Tensor, Tensor2D } from "@tensorflow/tfjs";
 import { mulberry32, permutation, type Dataset, type TaskKind } from "../../lib/data/dataset.ts";
+import { featureGroups } from "../../lib/data/piecewise-linear.ts";
 import { logLoss, rmse } from "../../lib/model/metrics.ts";
 import type { TfModule } from "../../lib/model/tf.ts";
 import { predict } from "../../lib/model/train.ts";
@@ -20,29 +21,32 @@ export function lossOf(kind: TaskKind, predictions: Float32Array, labels: Float3
 }
 
 /**
- * Permutation importance (Breiman 2001): how much the loss grows when one feature column is shuffled, breaking
- * its link with the label. One value per feature; near 0 for unused features, negative if shuffling helps.
+ * Permutation importance (Breiman 2001): how much the loss grows when one feature is shuffled, breaking its link
+ * with the label. One value per feature (featureGroups: a feature's encoded columns are shuffled together, with one
+ * row order); near 0 for unused features, negative if shuffling helps.
  */
 export function permutationImportance(tf: TfModule, model: LayersModel, data: Dataset, kind: TaskKind, options: PermutationOptions): number[] {
   const repeats = options.repeats ?? 1;
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`repeats must be a positive integer, got ${repeats}`);
   if (data.rows < 2) throw new Error("permutation importance needs at least 2 rows");
   const width = data.featureNames.length;
+  const groups = featureGroups(data.featureNames);
   const baseline = lossOf(kind, predict(tf, model, data), data.labels);
   const random = mulberry32(options.seed);
-  const totals = new Float64Array(width);
+  const totals = new Float64Array(groups.length);
   // Several shuffled copies go through the model in one predict call; far cheaper than one call per feature.
-  const featuresPerBatch = Math.max(1, Math.min(width, Math.floor(65536 / data.rows)));
+  const featuresPerBatch = Math.max(1, Math.min(groups.length, Math.floor(65536 / data.rows)));
   for (let r = 0; r < repeats; r++) {
-    for (let first = 0; first < width; first += featuresPerBatch) {
-      const count = Math.min(featuresPerBatch, width - first);
+    for (let first = 0; first < groups.length; first += featuresPerBatch) {
+      const count = Math.min(featuresPerBatch, groups.length - first);
       const batch = new Float32Array(count * data.features.length);
       for (let k = 0; k < count; k++) {
-        const j = first + k;
         const copy = batch.subarray(k * data.features.length, (k + 1) * data.features.length);
         copy.set(data.features);
         const order = permutation(data.rows, random);
-        for (let row = 0; row < data.rows; row++) copy[row * width + j] = data.features[order[row]! * width + j]!;
+        for (const j of groups[first + k]!.columns) {
+          for (let row = 0; row < data.rows; row++) copy[row * width + j] = data.features[order[row]! * width + j]!;
+        }
       }
       const predictions = predict(tf, model, { features: batch, labels: new Float32Array(count * data.rows), rows: count * data.rows, featureNames: data.featureNames });
       for (let k = 0; k < count; k++) {
@@ -53,7 +57,10 @@ export function permutationImportance(tf: TfModule, model: LayersModel, data: Da
   return Array.from(totals, (t) => t / repeats);
 }
 
-/** Gradient × input (Shrikumar et al. 2016): mean over rows of |∂output/∂x_j · x_j|, per feature. */
+/**
+ * Gradient × input (Shrikumar et al. 2016): mean over rows of |∂output/∂x_j · x_j|, per feature; a feature encoded
+ * in several columns (featureGroups) gets the sum over its columns.
+ */
 export function gradientTimesInput(tf: TfModule, model: LayersModel, data: Dataset): number[] {
   return gradientAttribution(tf, model, data, true);
 }
@@ -78,5 +85,5 @@ function gradientAttribution(tf: TfModule, model: LayersModel, data: Dataset, ab
     });
     for (let j = 0; j < width; j++) sums[j]! += values[j]!;
   }
-  return Array.from(sums, (s) => s / data.rows);
+  return featureGroups(data.featureNames).map((group) => group.columns.reduce((total, j) => total + sums[j]!, 0) / data.rows);
 }

@@ -3,6 +3,7 @@ import type { LayersModel } from "@tensorflow/tfjs";
 import { subset, type Dataset, type TaskKind } from "../../lib/data/dataset.ts";
 import type { TfModule } from "../../lib/model/tf.ts";
 import { predict } from "../../lib/model/train.ts";
+import { featureGroups } from "../../lib/data/piecewise-linear.ts";
 import { gradientTimesInput, lossOf, permutationImportance } from "./importance.ts";
 
 export interface XaiReport {
@@ -32,7 +33,7 @@ export function xaiReport(tf: TfModule, model: LayersModel, data: Dataset, kind:
   const rows = evenlySpacedRows(data, options.maxRows ?? 2000);
   const round = (values: number[]) => values.map((x) => Number(x.toPrecision(6)));
   return {
-    featureNames: [...rows.featureNames],
+    featureNames: featureGroups(rows.featureNames).map((group) => group.name),
     permutationImportance: round(permutationImportance(tf, model, rows, kind, { seed: options.seed, repeats: options.repeats ?? 1 })),
     gradientTimesInput: round(gradientTimesInput(tf, model, rows)),
     metric: { name: kind === "regression" ? "rmse" : "logloss", value: Number(lossOf(kind, predict(tf, model, rows), rows.labels).toPrecision(6)) },

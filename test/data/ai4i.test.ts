@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { describe, it } from "node:test";
-import { AI4I_LEAKY_COLUMNS, buildAi4i, parseAi4i } from "../../lib/data/ai4i.ts";
+import { AI4I_CONTINUOUS, AI4I_FEATURES, AI4I_LEAKY_COLUMNS, AI4I_PLE_EDGES, buildAi4i, parseAi4i } from "../../lib/data/ai4i.ts";
 import { mulberry32 } from "../../lib/data/dataset.ts";
 
 const HEADER = "UDI,Product ID,Type,Air temperature [K],Process temperature [K],Rotational speed [rpm],Torque [Nm],Tool wear [min],Machine failure,TWF,HDF,PWF,OSF,RNF";
@@ -59,5 +59,29 @@ describe("AI4I 2020 loader", () => {
     expect(Math.max(...lShare) - Math.min(...lShare)).to.be.greaterThan(0.15);
     const again = buildAi4i(text, { devices: 5, seed: 9 });
     expect(again.devices.map((d) => d.rows)).to.deep.equal(data.devices.map((d) => d.rows));
+  });
+
+  it("adds piecewise-linear bins of the standardised continuous features on every split, and none for Type", () => {
+    const text = ai4iText(1500, 6);
+    const data = buildAi4i(text, { devices: 4, seed: 3 });
+    const bins = AI4I_PLE_EDGES.length - 1;
+    expect(data.featureNames).to.have.length(AI4I_FEATURES.length + AI4I_CONTINUOUS.length * bins);
+    expect(data.featureNames.slice(0, 4)).to.deep.equal(["Type_L", "Type_M", "Type_H", "Air temperature [K]"]);
+    expect(data.featureNames).to.include("Power [W]#ple3");
+    expect(data.featureNames.some((n) => n.startsWith("Type_L#"))).to.equal(false);
+    for (const split of [...data.devices, data.validation, data.test]) expect(split.featureNames).to.deep.equal(data.featureNames);
+    // The bins are the thermometer code of the normalised value right before them (the same rows without PLE).
+    const raw = buildAi4i(text, { devices: 4, seed: 3, pleEdges: null });
+    expect(raw.featureNames).to.deep.equal([...AI4I_FEATURES]);
+    const width = data.featureNames.length;
+    const torque = data.featureNames.indexOf("Torque [Nm]");
+    for (let r = 0; r < data.test.rows; r += 37) {
+      const z = raw.test.features[r * raw.featureNames.length + raw.featureNames.indexOf("Torque [Nm]")]!;
+      expect(data.test.features[r * width + torque]).to.equal(z);
+      for (let t = 1; t <= bins; t++) {
+        const expected = Math.min(1, Math.max(0, (z - AI4I_PLE_EDGES[t - 1]!) / (AI4I_PLE_EDGES[t]! - AI4I_PLE_EDGES[t - 1]!)));
+        expect(data.test.features[r * width + torque + t]).to.be.closeTo(expected, 1e-6);
+      }
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { describe, it } from "node:test";
 import { gaussian, makeDataset, mulberry32, type Dataset } from "../../lib/data/dataset.ts";
+import { featureGroups, piecewiseLinearEncode, sourceFeatureOf, uniformEdges } from "../../lib/data/piecewise-linear.ts";
 import { buildModel } from "../../lib/model/model.ts";
 import { initTf } from "../../lib/model/tf.ts";
 import { trainLocal } from "../../lib/model/train.ts";
@@ -49,6 +50,28 @@ describe("XAI importances", () => {
       expect(xaiReport(tf, model, heldOut, kind, { seed: 3, maxRows: 200 })).to.deep.equal(report);
     });
   }
+});
+
+describe("XAI importances over piecewise-linear encoded features", () => {
+  it("report one value per source feature, shuffling a feature's bins together", async () => {
+    const edges = uniformEdges(-2, 2, 1);
+    const encode = (data: Dataset) => piecewiseLinearEncode(data, { edges, columns: ["x0", "x1", "x2"] });
+    const train = encode(onlyFeatureZero(2000, 1, "classification"));
+    expect(featureGroups(train.featureNames).map((group) => [group.name, group.columns.length])).to.deep.equal([["x0", 5], ["x1", 5], ["x2", 5], ["x3", 1], ["x4", 1]]);
+    const model = buildModel(tf, { kind: "classification", inputSize: train.featureNames.length, hidden: [16], outputSize: 1, learningRate: 0.01 }, 1);
+    await trainLocal(tf, model, train, { epochs: 15, batchSize: 64, seed: 1 });
+    const heldOut = encode(onlyFeatureZero(500, 2, "classification"));
+    const permutation = permutationImportance(tf, model, heldOut, "classification", { seed: 3 });
+    const gradient = gradientTimesInput(tf, model, heldOut);
+    expect(permutation).to.have.length(FEATURES);
+    expect(gradient).to.have.length(FEATURES);
+    expect(argmax(permutation), `permutation ${permutation}`).to.equal(0);
+    expect(argmax(gradient), `gradient ${gradient}`).to.equal(0);
+    const report = xaiReport(tf, model, heldOut, "classification", { seed: 3, maxRows: 200 });
+    expect(report.featureNames).to.deep.equal(["x0", "x1", "x2", "x3", "x4"]);
+    expect(sourceFeatureOf("Power [W]#ple12")).to.equal("Power [W]");
+    expect(sourceFeatureOf("notes#plex")).to.equal("notes#plex");
+  });
 });
 
 describe("XAI-guided weighting (pure)", () => {
