@@ -387,8 +387,15 @@ export class Cluster {
         ...[...oracles, ...fleets, ...(keyHolder ? [keyHolder] : []), ...(telemetryServices?.children ?? [])].map((child) => ({ pid: child.process.pid!, name: child.name, signal: "SIGTERM" as const })),
       ];
       lock.setChildren(children);
+      const cluster = new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleets, startOracle, heartbeat, telemetryServices, keyHolder, allGateways, journal, lock);
+      if (resumed) {
+        await cluster.#recordDecidedRounds().catch(async (error: unknown) => {
+          await cluster.stop();
+          throw error;
+        });
+      }
       onStep("ready");
-      return new Cluster(options, chain, clients, deployment, contracts, seeded, store, data, taskId, oracles, oracleUrls, fleets, startOracle, heartbeat, telemetryServices, keyHolder, allGateways, journal, lock);
+      return cluster;
     } catch (error) {
       resumed?.close();
       await chain.stop();
@@ -471,22 +478,34 @@ export class Cluster {
     // The leader sends the round's reputation batch right after the decision; include it when it lands promptly.
     for (let i = 0; i < 25 && !(await this.contracts.reputation.read.isRoundScored([roundId])); i++) await new Promise((resolve) => setTimeout(resolve, 200));
 
+    const summary = await this.#summarise(roundId, status, openedBlock, await publicClient.getBlockNumber({ cacheTime: 0 }), (Date.now() - started) / 1000);
+    this.journal.appendRound(summary);
+    return summary;
+  }
+
+  /**
+   * A round's summary from the chain and its leader's record: outcome, participation, and the gas of every transaction
+   * in blocks [openedBlock, untilBlock].
+   */
+  async #summarise(roundId: bigint, status: number, openedBlock: bigint, untilBlock: bigint, seconds: number): Promise<RoundSummary> {
+    const { models } = this.contracts;
+    const { publicClient } = this.clients;
     const round = await models.read.round([roundId]);
     const version = round.proposedVersion === 0n ? undefined : await models.read.version([round.proposedVersion]);
+    const deployed = version?.status === VersionStatus.Validated;
     const leaderUrl = this.oracleUrls[Number((roundId - 1n) % BigInt(this.oracleUrls.length))]!;
     const leaderView = (await (await fetch(`${leaderUrl}/rounds/${roundId}`)).json()) as { accepted: string[]; rejected: { device: string; reason: string }[] };
     const rejectionReasons: Record<string, number> = {};
     for (const { reason } of leaderView.rejected) rejectionReasons[reason] = (rejectionReasons[reason] ?? 0) + 1;
     let gasUsed = 0n;
     let transactions = 0;
-    const last = await publicClient.getBlockNumber({ cacheTime: 0 });
-    for (let block = openedBlock; block <= last; block++) {
+    for (let block = openedBlock; block <= untilBlock; block++) {
       for (const hash of (await publicClient.getBlock({ blockNumber: block })).transactions) {
         gasUsed += (await publicClient.getTransactionReceipt({ hash })).gasUsed;
         transactions++;
       }
     }
-    const summary: RoundSummary = {
+    return {
       roundId,
       status: roundStatusName[status]!,
       participants: round.participantCount,
@@ -494,15 +513,32 @@ export class Cluster {
       rejected: leaderView.rejected.length,
       rejectionReasons,
       metric: version ? fromScaled(version.metric) : undefined,
-      verdict: version ? (version.status === VersionStatus.Validated ? "deployed" : verdictName[version.verdict] ?? "rejected") : roundStatusName[status]!,
-      deployedVersion: await models.read.deployedVersion([this.taskId]),
+      verdict: version ? (deployed ? "deployed" : verdictName[version.verdict] ?? "rejected") : roundStatusName[status]!,
+      // After the round: its own version if the policy deployed it, else the version it trained on, still deployed.
+      deployedVersion: deployed ? round.proposedVersion : round.baseVersion,
       proposedCid: version?.cid,
       gasUsed,
       transactions,
-      seconds: (Date.now() - started) / 1000,
+      seconds,
     };
-    this.journal.appendRound(summary);
-    return summary;
+  }
+
+  /**
+   * Records the rounds the chain decided after the run's journal last did: a run killed between a round's decision
+   * and its journal entry (a crash, or SIGKILL) would otherwise leave that round out of the run's summary. Their
+   * duration is unknown (0 s).
+   */
+  async #recordDecidedRounds(): Promise<void> {
+    const { models } = this.contracts;
+    const recorded = this.journal.record.rounds.at(-1)?.roundId ?? 0n;
+    const count = await models.read.roundCount();
+    for (let roundId = recorded + 1n; roundId <= count; roundId++) {
+      const status = await models.read.roundStatus([roundId]);
+      if (status === RoundStatus.Open || status === RoundStatus.Committed || status === RoundStatus.Proposed) break;
+      const openedBlock = BigInt((await models.read.round([roundId])).openedAt);
+      const untilBlock = roundId < count ? BigInt((await models.read.round([roundId + 1n])).openedAt) - 1n : await this.clients.publicClient.getBlockNumber({ cacheTime: 0 });
+      this.journal.appendRound(await this.#summarise(roundId, status, openedBlock, untilBlock, 0));
+    }
   }
 
   /** The task's round that is still in progress on chain and before its deadline, if any. */

@@ -134,7 +134,12 @@ export class RunJournal {
     this.record.rounds.push(record);
   }
 
+  #closed = false;
+
+  /** Closes the journal file; closing twice is harmless (a failed start and stop() may both close it). */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#journal.close();
   }
 }

@@ -116,6 +116,21 @@ describe("the main job, stopped with Ctrl-C in the middle of a round and resumed
     expect(run.output()).to.include("nothing to resume: no run record");
   });
 
+  it("records a round the chain decided but the run's journal missed (killed in between)", async () => {
+    const journalPath = join(workDir, "run", "run.jsonl");
+    const lines = readFileSync(journalPath, "utf8").trimEnd().split("\n");
+    writeFileSync(journalPath, lines.slice(0, -1).join("\n") + "\n");
+    const run = startMain(["--resume", "--work-dir", workDir]);
+    expect(await run.exited, run.output()).to.equal(0);
+    expect(run.output()).to.include("resumed: all 2 rounds of this run are done");
+    const journal = RunJournal.open(journalPath);
+    journal.close();
+    expect(journal.record.rounds.map((round) => [Number(round.roundId), round.verdict, round.accepted, round.deployedVersion])).to.deep.equal([
+      [1, "deployed", devices, 2n],
+      [2, "deployed", devices, 3n],
+    ]);
+  });
+
   it("explains that a run on Hardhat's in-memory node cannot be resumed", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "twinledger-hardhat-run-"));
     const { resume: _resume, dataDir: _dataDir, ...network } = { ...defaultClusterOptions, node: "hardhat" as const };
