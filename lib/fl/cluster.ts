@@ -382,7 +382,7 @@ export class Cluster {
           throw error;
         });
       }
-      const children: LockedChild[] = [
+      const children: Omit<LockedChild, "command">[] = [
         { pid: chain.process.pid!, name: options.node, signal: options.node === "anvil" ? "SIGINT" : "SIGTERM" },
         ...[...oracles, ...fleets, ...(keyHolder ? [keyHolder] : []), ...(telemetryServices?.children ?? [])].map((child) => ({ pid: child.process.pid!, name: child.name, signal: "SIGTERM" as const })),
       ];

@@ -12,7 +12,13 @@ import { z } from "zod";
 
 const lockSchema = z.object({
   pid: z.number().int().positive(),
-  children: z.array(z.object({ pid: z.number().int().positive(), name: z.string(), signal: z.enum(["SIGINT", "SIGTERM"]) })),
+  children: z.array(z.object({
+    pid: z.number().int().positive(),
+    name: z.string(),
+    signal: z.enum(["SIGINT", "SIGTERM"]),
+    /** The child's command line when it was recorded (Linux), so a reused PID is never taken for it. */
+    command: z.string().optional(),
+  })),
 });
 export type RunLockContents = z.infer<typeof lockSchema>;
 export type LockedChild = RunLockContents["children"][number];
@@ -73,7 +79,7 @@ export class RunLock {
         if (isAlive(previous.data.pid) && (commandLine(previous.data.pid) ?? "node").includes("node")) {
           throw new Error(`another run (pid ${previous.data.pid}) is using ${workDir}: stop it first (Ctrl-C in its terminal, or kill ${previous.data.pid}), or use another --work-dir`);
         }
-        await stopLeftovers(previous.data.children, workDir, onStep);
+        await stopLeftovers(previous.data.children, onStep);
       }
     }
     const lock = new RunLock(path, { pid: process.pid, children: [] });
@@ -82,8 +88,8 @@ export class RunLock {
   }
 
   /** Records the run's child processes, so a run that dies without stopping them can be cleaned up after. */
-  setChildren(children: readonly LockedChild[]): void {
-    this.#contents = { ...this.#contents, children: [...children] };
+  setChildren(children: readonly Omit<LockedChild, "command">[]): void {
+    this.#contents = { ...this.#contents, children: children.map((child) => ({ ...child, command: commandLine(child.pid) })) };
     this.#write();
   }
 
@@ -96,9 +102,9 @@ export class RunLock {
   }
 }
 
-/** Every child of a run is started with paths inside its work directory, which is how a leftover is recognised. */
-async function stopLeftovers(children: readonly LockedChild[], workDir: string, onStep: (step: string) => void): Promise<void> {
-  const running = children.filter((child) => isAlive(child.pid) && (commandLine(child.pid)?.includes(workDir) ?? false));
+/** A leftover is a recorded child whose PID still runs the command line recorded for it. */
+async function stopLeftovers(children: readonly LockedChild[], onStep: (step: string) => void): Promise<void> {
+  const running = children.filter((child) => child.command !== undefined && isAlive(child.pid) && commandLine(child.pid) === child.command);
   if (running.length === 0) return;
   onStep(`stopping ${running.length} processes the previous run left running (${running.map((child) => child.name).join(", ")})`);
   for (const child of running) process.kill(child.pid, child.signal);
