@@ -18,6 +18,7 @@ import { mulberry32, permutation } from "../lib/data/dataset.ts";
 import { DATASET_NAMES, loadFederatedData } from "../lib/fl/data-source.ts";
 import { loadPublicKey, type PublicKeyRecord } from "../lib/fl/encryption-key.ts";
 import { loadVerifiedModel } from "../lib/fl/model-store.ts";
+import { readOracleRoundView } from "../lib/fl/oracle-round-view.ts";
 import { openContentStore } from "../lib/ipfs/store.ts";
 import { initTf } from "../lib/model/tf.ts";
 import { isRetryable, sendUpdate, submit, trainAndSign, type Attack, type DeviceProfile, type UpdatePrivacy } from "./device.ts";
@@ -112,10 +113,7 @@ async function updatePrivacy(): Promise<UpdatePrivacy> {
 /** The devices whose update an oracle has accepted in a round (empty when it can't say). */
 async function acceptedBy(oracleUrl: string, roundId: bigint): Promise<Set<string>> {
   try {
-    const response = await fetch(`${oracleUrl}/rounds/${roundId}`, { signal: AbortSignal.timeout(5000) });
-    if (!response.ok) return new Set();
-    const view = z.object({ accepted: z.array(z.string()) }).safeParse(await response.json());
-    return new Set(view.success ? view.data.accepted.map((address) => address.toLowerCase()) : []);
+    return new Set((await readOracleRoundView(oracleUrl, roundId)).accepted.map((address) => address.toLowerCase()));
   } catch {
     return new Set();
   }
@@ -165,7 +163,8 @@ while (!stopping) {
       const inFlight = new Set<Promise<void>>();
       for (const device of fleet) {
         if (stopping) break;
-        if (alreadyAccepted.has(deviceAddress(device))) {
+        // Deriving a device's address costs a key derivation: only when the leader already has updates of this round.
+        if (alreadyAccepted.size > 0 && alreadyAccepted.has(deviceAddress(device))) {
           emit("already_accepted", { roundId, index: device.index });
           continue;
         }

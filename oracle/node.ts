@@ -9,6 +9,7 @@ import { privacyOf, type TaskPrivacy } from "../lib/chain/policy.ts";
 import { RoundStatus, VersionStatus } from "../lib/chain/status.ts";
 import { buildUpdateTree, type UpdateLeaf } from "../lib/chain/update-tree.ts";
 import type { FederatedData } from "../lib/data/dataset.ts";
+import type { OracleRoundView } from "../lib/fl/oracle-round-view.ts";
 import { loadFederatedData } from "../lib/fl/data-source.ts";
 import { envelopeToJson, fromScaled, toScaled } from "../lib/fl/envelope.ts";
 import { loadVerifiedModel, publishModel } from "../lib/fl/model-store.ts";
@@ -162,7 +163,8 @@ export class OracleNode {
     if (method === "GET" && roundMatch) {
       const roundId = BigInt(roundMatch[1]!);
       const rejected = [...this.state.rejected(roundId)].map(([device, reason]) => ({ device, reason }));
-      return { status: 200, body: { roundId: roundId.toString(), accepted: this.state.accepted(roundId).map((u) => u.device), rejected, sealed: this.state.sealed(roundId)?.length ?? null } };
+      const view: OracleRoundView = { roundId: roundId.toString(), accepted: this.state.accepted(roundId).map((u) => u.device), rejected, sealed: this.state.sealed(roundId)?.length ?? null };
+      return { status: 200, body: view };
     }
     throw new HttpError(404, `no route ${method} ${path}`);
   }

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { Cluster, defaultClusterOptions } from "../lib/fl/cluster.ts";
 import { DATASET_NAMES } from "../lib/fl/data-source.ts";
-import { RunJournal, type RoundRecord, type RunNetworkOptions } from "../lib/fl/run-record.ts";
+import { RunJournal, runJournalPath, type RoundRecord, type RunNetworkOptions } from "../lib/fl/run-record.ts";
 import type { TelemetryServices } from "../lib/fl/telemetry-services.ts";
 import { preferredPort } from "../lib/chain/local-node.ts";
 import { ensureWebAppBuilt, startWebApp, writeWebAppConfig, type WebAppServer } from "../lib/fl/web-app.ts";
@@ -114,7 +114,7 @@ const options = { ...defaultClusterOptions, ...parsed.data, xaiWeighting: values
 if (values.resume) {
   let recorded: RunNetworkOptions;
   try {
-    const journal = RunJournal.open(join(options.dataDir, "run", "run.jsonl"));
+    const journal = RunJournal.open(runJournalPath(options.dataDir));
     journal.close();
     recorded = journal.record.options;
   } catch (error) {

@@ -7,6 +7,11 @@ export const RoundStatus = { None: 0, Open: 1, Committed: 2, Proposed: 3, Deploy
 export const roundStatusName = ["none", "open", "committed", "proposed", "deployed", "rejected", "voided", "expired"] as const;
 export type RoundStatusName = (typeof roundStatusName)[number];
 
+/** A round still on its way to a decision: open for updates, committed, or with a proposal awaiting attestations. */
+export function isRoundInProgress(status: number): boolean {
+  return status === RoundStatus.Open || status === RoundStatus.Committed || status === RoundStatus.Proposed;
+}
+
 export const VersionStatus = { None: 0, Proposed: 1, Validated: 2, Rejected: 3 } as const;
 
 export const verdictName = ["accepted", "threshold not met", "improvement too small", "too few participants"] as const;

@@ -37,7 +37,9 @@ export function featureGroups(columns: readonly string[]): { name: string; colum
   const groups = new Map<string, number[]>();
   columns.forEach((column, index) => {
     const name = sourceFeatureOf(column);
-    groups.set(name, [...(groups.get(name) ?? []), index]);
+    const group = groups.get(name);
+    if (group) group.push(index);
+    else groups.set(name, [index]);
   });
   return [...groups].map(([name, indices]) => ({ name, columns: indices }));
 }

@@ -9,7 +9,7 @@ import { deploySuite } from "../chain/deploy.ts";
 import { readDeployment, writeDeployment, type Deployment } from "../chain/deployment.ts";
 import { devPrivateKey, devRoles } from "../chain/dev-accounts.ts";
 import { freePorts, startLocalNode, type LocalNode, type NodeKind } from "../chain/local-node.ts";
-import { RoundStatus, roundStatusName, verdictName, VersionStatus, type RoundStatusName } from "../chain/status.ts";
+import { isRoundInProgress, RoundStatus, roundStatusName, verdictName, VersionStatus, type RoundStatusName } from "../chain/status.ts";
 import { seedConsortium, type OrganisationPlan, type SeedPlan, type SeedResult, type SensorBounds } from "../chain/seed.ts";
 import { syntheticSensorSchema } from "../data/telemetry.ts";
 import { TelemetryServices, telemetryPortCount } from "./telemetry-services.ts";
@@ -19,7 +19,8 @@ import { buildModel } from "../model/model.ts";
 import { defaultSpec } from "../model/spec.ts";
 import { initTf } from "../model/tf.ts";
 import { loadFederatedData, type DatasetName } from "./data-source.ts";
-import { RunJournal } from "./run-record.ts";
+import { readOracleRoundView } from "./oracle-round-view.ts";
+import { RunJournal, runJournalPath } from "./run-record.ts";
 import { RunLock, type LockedChild } from "./run-lock.ts";
 import { fromScaled, toScaled } from "./envelope.ts";
 import { publishModel } from "./model-store.ts";
@@ -223,7 +224,7 @@ export class Cluster {
 
   static async #startLocked(requested: ClusterOptions, lock: RunLock, onStep: (step: string) => void): Promise<Cluster> {
     const runDir = join(requested.dataDir, "run");
-    const journalPath = join(runDir, "run.jsonl");
+    const journalPath = runJournalPath(requested.dataDir);
     const statePath = chainStatePath(requested.dataDir);
     let resumed: RunJournal | undefined;
     let options = requested;
@@ -468,7 +469,7 @@ export class Cluster {
     }
     const sentBefore = this.updatesSent();
     let status: number = RoundStatus.Open;
-    while (status === RoundStatus.Open || status === RoundStatus.Committed || status === RoundStatus.Proposed) {
+    while (isRoundInProgress(status)) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       status = await models.read.roundStatus([roundId]);
       const updatesSent = this.updatesSent() - sentBefore;
@@ -494,7 +495,7 @@ export class Cluster {
     const version = round.proposedVersion === 0n ? undefined : await models.read.version([round.proposedVersion]);
     const deployed = version?.status === VersionStatus.Validated;
     const leaderUrl = this.oracleUrls[Number((roundId - 1n) % BigInt(this.oracleUrls.length))]!;
-    const leaderView = (await (await fetch(`${leaderUrl}/rounds/${roundId}`)).json()) as { accepted: string[]; rejected: { device: string; reason: string }[] };
+    const leaderView = await readOracleRoundView(leaderUrl, roundId);
     const rejectionReasons: Record<string, number> = {};
     for (const { reason } of leaderView.rejected) rejectionReasons[reason] = (rejectionReasons[reason] ?? 0) + 1;
     let gasUsed = 0n;
@@ -534,7 +535,7 @@ export class Cluster {
     const count = await models.read.roundCount();
     for (let roundId = recorded + 1n; roundId <= count; roundId++) {
       const status = await models.read.roundStatus([roundId]);
-      if (status === RoundStatus.Open || status === RoundStatus.Committed || status === RoundStatus.Proposed) break;
+      if (isRoundInProgress(status)) break;
       const openedBlock = BigInt((await models.read.round([roundId])).openedAt);
       const untilBlock = roundId < count ? BigInt((await models.read.round([roundId + 1n])).openedAt) - 1n : await this.clients.publicClient.getBlockNumber({ cacheTime: 0 });
       this.journal.appendRound(await this.#summarise(roundId, status, openedBlock, untilBlock, 0));
@@ -547,7 +548,7 @@ export class Cluster {
     const roundId = (await models.read.task([this.taskId])).liveRound;
     if (roundId === 0n) return undefined;
     const status = await models.read.roundStatus([roundId]);
-    if (status !== RoundStatus.Open && status !== RoundStatus.Committed && status !== RoundStatus.Proposed) return undefined;
+    if (!isRoundInProgress(status)) return undefined;
     const round = await models.read.round([roundId]);
     const now = (await this.clients.publicClient.getBlock()).timestamp;
     return now > round.deadline ? undefined : { roundId, openedBlock: BigInt(round.openedAt) };

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { z } from "zod";
 import type { SeedResult } from "../chain/seed.ts";
 import { Journal } from "../journal.ts";
@@ -9,6 +10,11 @@ import { DATASET_NAMES } from "./data-source.ts";
  * (its options, consortium and task) once setup is complete, then one summary per decided round. It is a journal,
  * fsynced per record, so a run stopped at any moment leaves a record of exactly the rounds it finished.
  */
+
+/** Where a run keeps its journal, under its work directory. */
+export function runJournalPath(dataDir: string): string {
+  return join(dataDir, "run", "run.jsonl");
+}
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/);

@@ -1,12 +1,6 @@
 /** The app's /api/oracle/rounds/<id> answer: each oracle's own view of a round (accepted devices, refusals with reasons). */
 import { z } from "zod";
-
-const viewSchema = z.object({
-  roundId: z.string(),
-  accepted: z.array(z.string()),
-  rejected: z.array(z.object({ device: z.string(), reason: z.string() })),
-  sealed: z.number().nullable(),
-});
+import { oracleRoundViewSchema as viewSchema } from "../../../../lib/fl/oracle-round-view.ts";
 
 export const oracleRoundsSchema = z.object({
   roundId: z.string(),

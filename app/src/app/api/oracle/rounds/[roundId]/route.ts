@@ -1,15 +1,8 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { z } from "zod";
 import { readAppConfig } from "@/lib/server-config";
+import { oracleRoundViewSchema } from "../../../../../../../lib/fl/oracle-round-view.ts";
 
 export const dynamic = "force-dynamic";
-
-const roundView = z.object({
-  roundId: z.string(),
-  accepted: z.array(z.string()),
-  rejected: z.array(z.object({ device: z.string(), reason: z.string() })),
-  sealed: z.number().nullable(),
-});
 
 /**
  * A round as the oracles saw it: which updates each accepted and which it rejected, with the reason. The chain
@@ -26,7 +19,7 @@ export async function GET(_request: NextRequest, context: { params: Promise<{ ro
       try {
         const response = await fetch(`${oracleUrl}/rounds/${roundId}`, { cache: "no-store", signal: AbortSignal.timeout(3_000) });
         if (!response.ok) return { oracle: index, error: `HTTP ${response.status}` };
-        const parsed = roundView.safeParse(await response.json());
+        const parsed = oracleRoundViewSchema.safeParse(await response.json());
         return parsed.success ? { oracle: index, view: parsed.data } : { oracle: index, error: "unexpected answer" };
       } catch (error) {
         return { oracle: index, error: error instanceof Error ? error.message : String(error) };
