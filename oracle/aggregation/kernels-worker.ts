@@ -1,16 +1,17 @@
 /**
  * Worker side of parallel.ts: claims chunks of a posted job from the shared control block and runs them on the
- * shared copy of the inputs, with the same kernels (kernels.ts) the calling thread uses.
+ * shared copy of the inputs, with the same kernels (kernels.ts, kernels.wasm) the calling thread uses.
  */
 import { parentPort } from "node:worker_threads";
-import { medianRange, pairwiseDistancesRows, trimmedMeanRange } from "./kernels.ts";
+import { medianRange, trimmedMeanRange } from "./kernels.ts";
 import { drainChunks, type WorkerJob } from "./parallel.ts";
+import { columnSlices, copySlice, DISTANCE_TILE_BYTES, instantiateKernels } from "./wasm-kernels.ts";
 
 function runner(job: WorkerJob): (chunk: number) => void {
-  const { data, n, length } = job;
   switch (job.kind) {
     case "median":
     case "trimmed_mean": {
+      const { data, n, length } = job;
       const rows = Array.from({ length: n }, (_, k) => new Int32Array(data, k * length * 4, length));
       const out = new Float32Array(job.output, 0, length);
       const { bounds } = job;
@@ -19,9 +20,9 @@ function runner(job: WorkerJob): (chunk: number) => void {
         : (c) => trimmedMeanRange(rows, job.trim, out, bounds[c]!, bounds[c + 1]!);
     }
     case "distances": {
-      const rows = Array.from({ length: n }, (_, k) => new Float32Array(data, k * length * 4, length));
-      const distances = new Float64Array(job.output, 0, n * n);
-      return (c) => pairwiseDistancesRows(rows, job.chunks[c]!, distances);
+      const kernels = instantiateKernels(job.memory);
+      const { rows, n, stride, rowBytes, lists, distances, tile } = job;
+      return (c) => kernels.distances(rows, stride, rowBytes, n, lists[c]!.at, lists[c]!.count, distances, tile);
     }
   }
 }
@@ -37,17 +38,23 @@ function warmUp(): void {
   const floats = Array.from({ length: n }, (_, k) => data.subarray(k * length, (k + 1) * length));
   const bits = floats.map((row) => new Int32Array(row.buffer, row.byteOffset, row.length));
   const out = new Float32Array(length);
+  const memory = new WebAssembly.Memory({ initial: 4, maximum: 4, shared: true });
+  const kernels = instantiateKernels(memory);
+  const [slice] = columnSlices(n, length);
+  copySlice(memory, 0, floats, slice!);
+  const listAt = n * slice!.stride;
+  new Int32Array(memory.buffer, listAt, n).set(Array.from({ length: n }, (_, a) => a));
   for (let round = 0; round < 3; round++) {
     medianRange(bits, out, 0, length);
     trimmedMeanRange(bits, 4, out, 0, length);
-    pairwiseDistancesRows(floats, Array.from({ length: n }, (_, a) => a), new Float64Array(n * n));
+    kernels.distances(0, slice!.stride, slice!.rowBytes, n, listAt, n, listAt + n * 4, DISTANCE_TILE_BYTES);
   }
 }
 
 warmUp();
 
 parentPort!.on("message", ({ job, control }: { job: WorkerJob; control: SharedArrayBuffer }) => {
-  const chunks = job.kind === "distances" ? job.chunks.length : job.bounds.length - 1;
+  const chunks = job.kind === "distances" ? job.lists.length : job.bounds.length - 1;
   try {
     drainChunks(new Int32Array(control), chunks, runner(job));
   } catch (error) {

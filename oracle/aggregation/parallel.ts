@@ -14,14 +14,32 @@
  */
 import { availableParallelism, loadavg } from "node:os";
 import { Worker } from "node:worker_threads";
-import { medianRange, pairwiseDistancesRows, trimmedMeanRange } from "./kernels.ts";
+import { medianRange, trimmedMeanRange } from "./kernels.ts";
+import { arena, columnSlices, copySlice, DISTANCE_TILE_BYTES, sliceRowBytes } from "./wasm-kernels.ts";
 
-/** What a worker needs for one job: n rows of `length` float32 values, row k at k · length in `data`. */
-export type WorkerJob = { data: SharedArrayBuffer; n: number; length: number; output: SharedArrayBuffer } & (
+/** A coordinate job: n rows of `length` float32 values, row k at k · length in `data`. */
+export type ColumnJob = { data: SharedArrayBuffer; n: number; length: number; output: SharedArrayBuffer } & (
   | { kind: "median"; bounds: number[] }
   | { kind: "trimmed_mean"; trim: number; bounds: number[] }
-  | { kind: "distances"; chunks: number[][] }
 );
+
+/**
+ * A distance job on one column slice in the shared kernel memory (wasm-kernels.ts): rows of `rowBytes` at byte
+ * `rows`, `stride` bytes apart; the float64 distance matrix at `distances`; chunk c is the row list of `lists[c].count` int32s at `lists[c].at`.
+ */
+export interface DistanceJob {
+  kind: "distances";
+  memory: WebAssembly.Memory;
+  rows: number;
+  n: number;
+  stride: number;
+  rowBytes: number;
+  distances: number;
+  tile: number;
+  lists: { at: number; count: number }[];
+}
+
+export type WorkerJob = ColumnJob | DistanceJob;
 
 /** Control block layout (Int32Array): next chunk to claim, chunks finished, failures, then one done-flag per chunk. */
 const NEXT = 0;
@@ -93,16 +111,24 @@ function retirePool(): void {
   settings.threads = 1;
 }
 
-/** Posts the job to threads − 1 workers, runs chunks here too, and returns once every chunk is finished. */
-function runJob(job: WorkerJob, chunks: number, threads: number, runChunk: (chunk: number) => void): void {
+/** Workers made no progress on a job whose chunks cannot simply be run again. */
+class WorkersStalled extends Error {}
+
+/**
+ * Posts the job to threads − 1 workers, runs `meanwhile` (if any), runs chunks here too, and returns once every chunk
+ * is finished.
+ */
+function runJob(job: WorkerJob, chunks: number, threads: number, runChunk: (chunk: number) => void, meanwhile?: () => void): void {
   const control = new Int32Array(new SharedArrayBuffer((DONE_FLAGS + chunks) * 4));
   for (const worker of workers(threads - 1)) worker.postMessage({ job, control: control.buffer });
   try {
+    // Work the workers cannot do (e.g. copying the next inputs) runs while they start on the chunks.
+    meanwhile?.();
     drainChunks(control, chunks, runChunk);
   } finally {
     // Every chunk has been claimed by now; wait for the ones still running on workers, but never forever: a worker
-    // that stalls or dies mid-chunk must not hang an oracle. Its unfinished chunks are then run here, with the same
-    // arithmetic, so the result is the same (a late worker writing the same values changes nothing).
+    // that stalls or dies mid-chunk must not hang an oracle. Its unfinished coordinate chunks are then run here, with
+    // the same arithmetic, so the result is the same (a late worker writing the same values changes nothing).
     let done = Atomics.load(control, FINISHED);
     let progressAt = Date.now();
     while (done < chunks) {
@@ -112,8 +138,13 @@ function runJob(job: WorkerJob, chunks: number, threads: number, runChunk: (chun
         done = now;
         progressAt = Date.now();
       } else if (Date.now() - progressAt > STALL_MS) {
-        for (let chunk = 0; chunk < chunks; chunk++) if (Atomics.load(control, DONE_FLAGS + chunk) === 0) runChunk(chunk);
         retirePool();
+        if (job.kind === "distances") {
+          // Distance chunks add into the matrix, so a late worker would add twice: the caller starts over elsewhere.
+          process.emitWarning("aggregation workers stalled; computing the distances again on the calling thread and no longer using workers");
+          throw new WorkersStalled();
+        }
+        for (let chunk = 0; chunk < chunks; chunk++) if (Atomics.load(control, DONE_FLAGS + chunk) === 0) runChunk(chunk);
         process.emitWarning("aggregation workers stalled; finished their chunks on the calling thread and stopped using workers");
         return;
       }
@@ -160,31 +191,86 @@ export function parallelTrimmedMean(rows: readonly Float32Array[], trim: number,
 }
 
 /**
- * The full symmetric matrix of squared distances (row-major n × n; the diagonal is 0 and never read). Chunks are
- * sets of upper-triangle rows taken in pairs (a, n − 1 − a), so each chunk has about the same number of pairs.
+ * The full symmetric matrix of squared distances (row-major n × n; the diagonal is 0 and never read), from the SIMD
+ * kernel (kernels.wat, distances). Chunks are sets of upper-triangle rows taken in pairs (a, n − 1 − a), so each
+ * chunk has about the same number of pairs; the column slices are run one after another, all chunks of each.
  */
 export function parallelDistances(rows: readonly Float32Array[]): Float64Array {
   const n = rows.length;
   const length = rows[0]!.length;
   const work = ((n * (n - 1)) / 2) * length;
   const threads = work >= settings.minDistanceWork ? Math.min(threadBudget(), Math.max(1, n >> 2)) : 1;
+  const chunks: number[][] = [];
   if (threads <= 1) {
-    const distances = new Float64Array(n * n);
-    pairwiseDistancesRows(rows, Array.from({ length: n }, (_, a) => a), distances);
-    return distances;
+    chunks.push(Array.from({ length: n }, (_, a) => a));
+  } else {
+    const folds = Math.ceil(n / 2);
+    const chunkCount = Math.min(folds, threads * 4);
+    for (let c = 0; c < chunkCount; c++) chunks.push([]);
+    for (let a = 0; a < folds; a++) {
+      const chunk = chunks[Math.floor((a * chunkCount) / folds)]!;
+      chunk.push(a);
+      if (a !== n - 1 - a) chunk.push(n - 1 - a);
+    }
+    for (const chunk of chunks) chunk.sort((x, y) => x - y);
   }
-  const folds = Math.ceil(n / 2);
-  const chunkCount = Math.min(folds, threads * 4);
-  const chunks: number[][] = Array.from({ length: chunkCount }, () => []);
-  for (let a = 0; a < folds; a++) {
-    const chunk = chunks[Math.floor((a * chunkCount) / folds)]!;
-    chunk.push(a);
-    if (a !== n - 1 - a) chunk.push(n - 1 - a);
+  try {
+    return distancesOnce(rows, chunks, threads);
+  } catch (error) {
+    if (!(error instanceof WorkersStalled)) throw error;
+    // The stalled workers may still write into the old memory: leave it to them.
+    arena.abandon();
+    return distancesOnce(rows, [Array.from({ length: n }, (_, a) => a)], 1);
   }
-  for (const chunk of chunks) chunk.sort((x, y) => x - y);
-  const output = new SharedArrayBuffer(n * n * 8);
-  const distances = new Float64Array(output);
-  const job: WorkerJob = { kind: "distances", chunks, data: shareRows(rows, length), n, length, output };
-  runJob(job, chunkCount, threads, (c) => pairwiseDistancesRows(rows, chunks[c]!, distances));
+}
+
+function distancesOnce(rows: readonly Float32Array[], chunks: readonly number[][], threads: number): Float64Array {
+  const n = rows.length;
+  const length = rows[0]!.length;
+  const slices = columnSlices(n, length);
+  // With workers, two row areas: the next slice is copied into one while the workers start on the other.
+  const areaBytes = sliceRowBytes(n, length);
+  const areas = threads > 1 && slices.length > 1 ? [0, areaBytes] : [0];
+  const distancesAt = areas.length * areaBytes;
+  const listsAt = distancesAt + n * n * 8;
+  const { memory, kernels } = arena.ensure(listsAt + n * 4);
+  new Float64Array(memory.buffer, distancesAt, n * n).fill(0);
+  const listWords = new Int32Array(memory.buffer, listsAt, n);
+  const lists: { at: number; count: number }[] = [];
+  let next = 0;
+  for (const chunk of chunks) {
+    listWords.set(chunk, next);
+    lists.push({ at: listsAt + next * 4, count: chunk.length });
+    next += chunk.length;
+  }
+  copySlice(memory, areas[0]!, rows, slices[0]!);
+  slices.forEach((slice, s) => {
+    const rowsAt = areas[s % areas.length]!;
+    const copyNext = () => {
+      if (s + 1 < slices.length) copySlice(memory, areas[(s + 1) % areas.length]!, rows, slices[s + 1]!);
+    };
+    const runChunk = (c: number) =>
+      kernels.distances(rowsAt, slice.stride, slice.rowBytes, n, lists[c]!.at, lists[c]!.count, distancesAt, DISTANCE_TILE_BYTES);
+    if (threads <= 1) {
+      runChunk(0);
+      copyNext();
+      return;
+    }
+    const job: DistanceJob = {
+      kind: "distances",
+      memory,
+      rows: rowsAt,
+      n,
+      stride: slice.stride,
+      rowBytes: slice.rowBytes,
+      distances: distancesAt,
+      tile: DISTANCE_TILE_BYTES,
+      lists,
+    };
+    runJob(job, chunks.length, threads, runChunk, copyNext);
+  });
+  const distances = new Float64Array(n * n);
+  distances.set(new Float64Array(memory.buffer, distancesAt, n * n));
+  for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) distances[b * n + a] = distances[a * n + b]!;
   return distances;
 }

@@ -1,5 +1,5 @@
-import { weightedSumRange } from "./kernels.ts";
 import { parallelDistances, parallelMedian, parallelTrimmedMean } from "./parallel.ts";
+import { weightedSumKernel } from "./wasm-kernels.ts";
 
 /**
  * Aggregation strategies: pure functions over Float32Array weight vectors behind one interface, selected by name
@@ -39,7 +39,7 @@ function requireUniformLength(updates: readonly ClientUpdate[]): number {
 export function weightedSum(updates: readonly ClientUpdate[], coefficients: readonly number[]): Float32Array {
   const length = requireUniformLength(updates);
   const result = new Float32Array(length);
-  weightedSumRange(updates.map((u) => u.weights), coefficients, result, 0, length);
+  weightedSumKernel(updates.map((u) => u.weights), coefficients, result);
   return result;
 }
 

@@ -13,11 +13,13 @@ import {
   type Aggregate,
   type ClientUpdate,
 } from "../../oracle/aggregation/strategy.ts";
-import { configureParallelism } from "../../oracle/aggregation/parallel.ts";
+import { configureParallelism, parallelDistances } from "../../oracle/aggregation/parallel.ts";
+import { configureSlices } from "../../oracle/aggregation/wasm-kernels.ts";
 
 /*
- * Reference: the original straightforward implementation of the strategies (commit d763ac8), kept verbatim. The
- * optimised kernels must reproduce it bit for bit (independent oracles compare the weights hash on chain).
+ * Reference: the original straightforward implementation of the strategies (commit d763ac8), kept verbatim but for
+ * Krum's distance, which is now blocked float32 (refKrumDistance) so SIMD can compute it. The optimised kernels must
+ * reproduce it bit for bit (independent oracles compare the weights hash on chain).
  */
 type Update = ClientUpdate;
 interface Result {
@@ -112,6 +114,26 @@ function refSquaredDistance(a: Float32Array, b: Float32Array): number {
 }
 
 /**
+ * Krum's squared distance (the definition kernels.wat computes with SIMD): float32 differences, squared in float32 and
+ * summed in four float32 lanes (lane j takes the coordinates ≡ j mod 4) within blocks of 256 coordinates, from +0;
+ * each block's lanes are added in float64 as (l0 + l2) + (l1 + l3), and the block values summed in float64 in block
+ * order from +0. Rows count as zero-padded to whole blocks. (Math.fround of one float64 operation on float32 inputs
+ * is the correctly rounded float32 operation.)
+ */
+function refKrumDistance(a: Float32Array, b: Float32Array): number {
+  let total = 0;
+  for (let start = 0; start < a.length; start += 256) {
+    const lanes = [0, 0, 0, 0];
+    for (let i = start; i < start + 256; i++) {
+      const d = i < a.length ? Math.fround(a[i]! - b[i]!) : 0;
+      lanes[i % 4] = Math.fround(lanes[i % 4]! + Math.fround(d * d));
+    }
+    total += lanes[0]! + lanes[2]! + (lanes[1]! + lanes[3]!);
+  }
+  return total;
+}
+
+/**
  * Krum scores (Blanchard et al. 2017): for each update, the sum of squared distances to its n − f − 2 nearest
  * neighbours. Multi-Krum averages (FedAvg) the m best-scored; Krum is m = 1. Ties go to the earlier update.
  */
@@ -122,7 +144,7 @@ function refMultiKrum(byzantine: number, selectCount: number): RefAggregate {
     const neighbours = n - byzantine - 2;
     if (neighbours < 1) throw new Error(`Krum needs n > f + 2 (n = ${n}, f = ${byzantine})`);
     if (selectCount < 1 || selectCount > n) throw new Error(`Multi-Krum cannot select ${selectCount} of ${n}`);
-    const distances = updates.map((a) => updates.map((b) => refSquaredDistance(a.weights, b.weights)));
+    const distances = updates.map((a) => updates.map((b) => refKrumDistance(a.weights, b.weights)));
     const scores = distances.map((row, k) => {
       const others = row.filter((_, j) => j !== k).sort((x, y) => x - y);
       return others.slice(0, neighbours).reduce((sum, d) => sum + d, 0);
@@ -238,7 +260,41 @@ export function checkAll(sizes: readonly number[] = SIZES, lengths: readonly num
   return checked;
 }
 
+/** Every off-diagonal entry of the kernels' distance matrix against refKrumDistance, bit for bit. */
+function checkDistances(sizes: readonly number[], lengths: readonly number[]): number {
+  let checked = 0;
+  for (const kind of KINDS) {
+    for (const n of sizes) {
+      for (const length of lengths) {
+        const rows = makeUpdates(kind, n, length, 5).map((u) => u.weights);
+        const matrix = parallelDistances(rows);
+        for (let a = 0; a < n; a++) {
+          for (let b = 0; b < n; b++) {
+            if (a === b) continue;
+            const expected = refKrumDistance(rows[a]!, rows[b]!);
+            if (!Object.is(matrix[a * n + b], expected)) expect.fail(`${kind} n=${n} length=${length}: D[${a}][${b}] is ${matrix[a * n + b]}, reference ${expected}`);
+            checked++;
+          }
+        }
+      }
+    }
+  }
+  return checked;
+}
+
 describe("aggregation strategies, bit-identical to the reference implementation", () => {
+  it("Krum's distance matrix equals the blocked float32 reference, alone, sliced and over 2 threads", () => {
+    expect(checkDistances([2, 5, 12], [1, 255, 256, 257, 1100])).to.be.greaterThan(1000);
+    configureSlices({ sliceBytes: 1 });
+    configureParallelism({ threads: 2, minColumnWork: 0, minDistanceWork: 0, ignoreLoad: true });
+    try {
+      expect(checkDistances([9, 40], [300, 1100])).to.be.greaterThan(1000);
+    } finally {
+      configureSlices({ sliceBytes: 32 * 1024 * 1024 });
+      configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity });
+    }
+  });
+
   it("on random data with ties, duplicates, ±0, NaN, ±∞, subnormals and wide exponent ranges", () => {
     expect(checkAll()).to.be.greaterThan(1000);
   });
@@ -266,6 +322,18 @@ describe("aggregation strategies, bit-identical to the reference implementation"
       }
     });
   }
+
+  it("taken in column slices of the kernel memory (one block wide), alone and over 2 threads, gives the same results", () => {
+    configureSlices({ sliceBytes: 1 });
+    try {
+      expect(checkAll([3, 4, 10, 11], [63, 300, 700], 1)).to.be.greaterThan(100);
+      configureParallelism({ threads: 2, minColumnWork: 0, minDistanceWork: 0, ignoreLoad: true });
+      expect(checkAll([4, 11, 100], [300, 700], 1)).to.be.greaterThan(50);
+    } finally {
+      configureSlices({ sliceBytes: 32 * 1024 * 1024 });
+      configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity });
+    }
+  });
 
   it("sub-arrays of one shared buffer (unaligned to tiles) give the same results", () => {
     const n = 11;

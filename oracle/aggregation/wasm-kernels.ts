@@ -1,0 +1,150 @@
+/**
+ * The WebAssembly SIMD kernels (kernels.wat, built into kernels.wasm by scripts/build-kernels.ts) and the memory
+ * they work in. Updates are copied into one shared WebAssembly memory a column slice at a time: every row's values
+ * for the same coordinate range, each row zero-padded to a whole number of precision blocks. Slices keep the memory
+ * bounded (32 MiB of rows, whatever n and the model size) and start on block boundaries, so taking a job slice
+ * by slice changes no result. The memory is shared so worker threads (parallel.ts) can run kernels on it too.
+ *
+ * Only plain typed-array code and the WebAssembly API here: the worker loads it too.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/** float32 values per precision block of the distance kernel (kernels.wat); rows are padded to whole blocks. */
+export const BLOCK_FLOATS = 256;
+const sliceSettings = {
+  /** Bytes of row data per slice. */
+  sliceBytes: 32 * 1024 * 1024,
+};
+
+/** Test hook: smaller slices, so small inputs are taken in several (results never depend on it). */
+export function configureSlices(options: Partial<typeof sliceSettings>): void {
+  Object.assign(sliceSettings, options);
+}
+/** Column tile of the distance kernel: 16 KiB of each row stays in cache while every listed row uses it. */
+export const DISTANCE_TILE_BYTES = 16384;
+/** Scratch the weighted sum needs for its float64 accumulators (kernels.wat: 2,048 of them). */
+const SUM_SCRATCH_BYTES = 16 * 1024;
+const PAGE_BYTES = 65_536;
+/** WebAssembly's 32-bit address space. */
+const MAX_PAGES = 65_536;
+
+export interface KernelExports {
+  distances(rows: number, stride: number, width: number, n: number, list: number, count: number, dist: number, tile: number): void;
+  weighted_sum(rows: number, stride: number, n: number, coefs: number, acc: number, out: number, start: number, bytes: number): void;
+}
+
+function compileKernels(): WebAssembly.Module {
+  const file = new URL("./kernels.wasm", import.meta.url);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new Error(`${fileURLToPath(file)} is missing: run \`npm run build\` (it compiles kernels.wat)`, { cause: error });
+  }
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch (error) {
+    throw new Error(`the aggregation kernels need WebAssembly SIMD and threads (Node.js 20 or later): ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export const kernelModule = compileKernels();
+
+export function instantiateKernels(memory: WebAssembly.Memory): KernelExports {
+  return new WebAssembly.Instance(kernelModule, { env: { memory } }).exports as unknown as KernelExports;
+}
+
+/** Rounds up to a multiple of `unit`. */
+const roundUp = (value: number, unit: number) => Math.ceil(value / unit) * unit;
+
+/** One shared memory, grown on demand and reused, with one kernel instance on the calling thread. */
+class KernelArena {
+  memory: WebAssembly.Memory | undefined;
+  kernels: KernelExports | undefined;
+
+  /** A memory of at least `bytes`; existing contents are kept when it grows. */
+  ensure(bytes: number): { memory: WebAssembly.Memory; kernels: KernelExports } {
+    const pages = Math.ceil(bytes / PAGE_BYTES);
+    if (pages > MAX_PAGES) throw new Error(`aggregation needs ${bytes} bytes of kernel memory, more than WebAssembly's 4 GiB`);
+    if (this.memory === undefined || this.kernels === undefined) {
+      this.memory = new WebAssembly.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
+      this.kernels = instantiateKernels(this.memory);
+    } else if (this.memory.buffer.byteLength < pages * PAGE_BYTES) {
+      this.memory.grow(pages - this.memory.buffer.byteLength / PAGE_BYTES);
+    }
+    return { memory: this.memory, kernels: this.kernels };
+  }
+
+  /** Starts over with a new memory next time (the old one may still be written by a stalled worker). */
+  abandon(): void {
+    this.memory = undefined;
+    this.kernels = undefined;
+  }
+}
+
+export const arena = new KernelArena();
+
+/** Where one column slice of n rows lies in kernel memory. */
+export interface Slice {
+  /** First coordinate of the slice. */
+  start: number;
+  /** Coordinates in it. */
+  width: number;
+  /** Bytes of each row the kernels read: width rounded up to whole blocks, times 4 (zero-padded). */
+  rowBytes: number;
+  /**
+   * Bytes between row starts: one cache line more than rowBytes, so rows do not all start at the same offset in a
+   * 4 KiB page (a power-of-two pitch maps every row's tile to the same cache sets).
+   */
+  stride: number;
+}
+
+/** Column slices of at most sliceBytes of rows, each a whole number of blocks wide except possibly the last. */
+export function columnSlices(n: number, length: number): Slice[] {
+  const maxWidth = Math.max(BLOCK_FLOATS, Math.floor(sliceSettings.sliceBytes / 4 / Math.max(1, n) / BLOCK_FLOATS) * BLOCK_FLOATS);
+  const slices: Slice[] = [];
+  for (let start = 0; start < length; start += maxWidth) {
+    const width = Math.min(maxWidth, length - start);
+    const rowBytes = roundUp(width, BLOCK_FLOATS) * 4;
+    slices.push({ start, width, rowBytes, stride: rowBytes + 64 });
+  }
+  return slices;
+}
+
+/** The largest row area any slice of these dimensions needs. */
+export function sliceRowBytes(n: number, length: number): number {
+  return Math.max(0, ...columnSlices(n, length).map((slice) => n * slice.stride));
+}
+
+/** Copies the slice's coordinates of every row to `rowsAt`, row k at rowsAt + k · stride, zero-padded. */
+export function copySlice(memory: WebAssembly.Memory, rowsAt: number, rows: readonly Float32Array[], slice: Slice): void {
+  const floats = new Float32Array(memory.buffer);
+  for (let k = 0; k < rows.length; k++) {
+    const at = (rowsAt + k * slice.stride) / 4;
+    floats.set(rows[k]!.subarray(slice.start, slice.start + slice.width), at);
+    floats.fill(0, at + slice.width, at + slice.rowBytes / 4);
+  }
+}
+
+/**
+ * out[i] = float32(Σ_k c_k · rows[k][i]), each sum in float64 from +0 in k order (kernels.wat, weighted_sum), the
+ * result rounded to float32 once.
+ */
+export function weightedSumKernel(rows: readonly Float32Array[], coefficients: ArrayLike<number>, out: Float32Array): void {
+  const n = rows.length;
+  const length = out.length;
+  const coefficientBytes = roundUp(n * 8, 16);
+  const rowBytes = sliceRowBytes(n, length);
+  const maxRowBytes = Math.max(16, ...columnSlices(n, length).map((slice) => slice.rowBytes));
+  const { memory, kernels } = arena.ensure(rowBytes + coefficientBytes + SUM_SCRATCH_BYTES + maxRowBytes);
+  const coefficientsAt = rowBytes;
+  const accumulatorsAt = coefficientsAt + coefficientBytes;
+  const outAt = accumulatorsAt + SUM_SCRATCH_BYTES;
+  new Float64Array(memory.buffer, coefficientsAt, n).set(Array.from({ length: n }, (_, k) => coefficients[k]!));
+  for (const slice of columnSlices(n, length)) {
+    copySlice(memory, 0, rows, slice);
+    kernels.weighted_sum(0, slice.stride, n, coefficientsAt, accumulatorsAt, outAt, 0, slice.rowBytes);
+    out.set(new Float32Array(memory.buffer, outAt, slice.width), slice.start);
+  }
+}
