@@ -229,7 +229,7 @@ function distancesOnce(rows: readonly Float32Array[], chunks: readonly number[][
   const length = rows[0]!.length;
   const slices = columnSlices(n, length);
   // With workers, two row areas: the next slice is copied into one while the workers start on the other.
-  const areaBytes = sliceRowBytes(n, length);
+  const areaBytes = sliceRowBytes(n, slices);
   const areas = threads > 1 && slices.length > 1 ? [0, areaBytes] : [0];
   const distancesAt = areas.length * areaBytes;
   const listsAt = distancesAt + n * n * 8;
