@@ -199,7 +199,9 @@ try {
     await printTelemetry(cluster.telemetry);
   }
   console.log(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-  console.log(`look next: the deployment record ${join(options.dataDir, "deployment.json")}; oracle journals and IPFS blocks under ${join(options.dataDir, "run")};`);
+  const ipfsApiUrl = process.env.IPFS_API_URL?.trim() || undefined;
+  console.log(`look next: the deployment record ${join(options.dataDir, "deployment.json")}; oracle journals${ipfsApiUrl ? "" : " and IPFS blocks"} under ${join(options.dataDir, "run")};`);
+  if (ipfsApiUrl) console.log(`           models, updates and reports are on the IPFS node at ${ipfsApiUrl} (IPFS_API_URL);`);
   console.log("           the chain holds every version's lineage (ModelRegistry.versionsOfTask), attestations and reputation events.");
   if (cluster.telemetry) {
     console.log(`           telemetry: gateways ${cluster.telemetry.gatewayUrls.join(", ")} (/health, /metrics); twins ${cluster.telemetry.twinUrl}/assets, live events at /events, API at /openapi.json (with --keep).`);
@@ -209,7 +211,8 @@ try {
       .map((child) => child.events.find((event) => event.event === "ready"))
       .map((ready) => String(ready?.gatewayUrl ?? ready?.ipfsGatewayUrl ?? ""))
       .filter((url) => url.startsWith("http"));
-    console.log(`           audit it: npm run audit -- all --deployment ${join(options.dataDir, "run", "deployment.json")} --ipfs-peers ${ipfsPeers.join(",")}`);
+    const contentSource = ipfsApiUrl ? `--ipfs-api ${ipfsApiUrl}` : `--ipfs-peers ${ipfsPeers.join(",")}`;
+    console.log(`           audit it: npm run audit -- all --deployment ${join(options.dataDir, "run", "deployment.json")} ${contentSource}`);
     console.log(`\nchain, oracles and devices stay up (chain at ${cluster.chain.rpcUrl})${webApp ? `; the web app is at ${webApp.url}` : ""}. Ctrl-C stops them.`);
   } else {
     console.log("           (with --keep, or in a terminal, the processes and the web app stay up and the run prints the command that audits it)");

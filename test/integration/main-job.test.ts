@@ -12,7 +12,11 @@ import { readDeployment } from "../../lib/chain/deployment.ts";
 import { devPrivateKey } from "../../lib/chain/dev-accounts.ts";
 import { startLocalNode } from "../../lib/chain/local-node.ts";
 import { Cluster, chainStatePath, defaultClusterOptions } from "../../lib/fl/cluster.ts";
+import { loadVerifiedModel } from "../../lib/fl/model-store.ts";
 import { RunJournal } from "../../lib/fl/run-record.ts";
+import { openContentStore } from "../../lib/ipfs/store.ts";
+import { initTf } from "../../lib/model/tf.ts";
+import { startIpfsRpcNode } from "../helpers/ipfs-rpc-node.ts";
 
 const mainScript = fileURLToPath(new URL("../../scripts/main.ts", import.meta.url));
 
@@ -24,8 +28,11 @@ interface MainRun {
 }
 
 /** The main job (npm start) as a real process, with its output collected. */
-function startMain(args: string[]): MainRun {
-  const child = spawn(process.execPath, [mainScript, "--no-app", "--no-telemetry", "--exit", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+function startMain(args: string[], env: Record<string, string> = {}): MainRun {
+  const child = spawn(process.execPath, [mainScript, "--no-app", "--no-telemetry", "--exit", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -215,5 +222,46 @@ describe("the main job on a CSV source (--dataset csv)", { timeout: 300_000 }, (
     journal.close();
     expect(journal.record.taskName).to.equal("pump-rul");
     expect(journal.record.rounds.map((round) => [round.verdict, round.accepted, round.deployedVersion])).to.deep.equal([["deployed", 4, 2n]]);
+  });
+});
+
+describe("the main job on an external IPFS node (IPFS_API_URL)", { timeout: 300_000 }, () => {
+  const workDir = mkdtempSync(join(tmpdir(), "twinledger-rpc-run-"));
+  after(() => rmSync(workDir, { recursive: true, force: true }));
+
+  it("keeps every model and update on that node, and the deployed version loads from it against the chain's hash", async () => {
+    const node = await startIpfsRpcNode(join(workDir, "ipfs-repo"));
+    try {
+      const run = startMain(["--devices", "4", "--rounds", "2", "--work-dir", workDir], { IPFS_API_URL: node.apiUrl });
+      expect(await run.exited, run.output()).to.equal(0);
+      expect(run.output()).to.include(`models, updates and reports are on the IPFS node at ${node.apiUrl}`);
+      const journal = RunJournal.open(join(workDir, "run", "run.jsonl"));
+      journal.close();
+      expect(journal.record.rounds.map((round) => [round.verdict, round.accepted, round.deployedVersion])).to.deep.equal([
+        ["deployed", 4, 2n],
+        ["deployed", 4, 3n],
+      ]);
+      // No process kept an embedded blockstore: the oracles' directories hold their journals only.
+      for (const oracle of ["oracle-0", "oracle-1", "oracle-2"]) expect(existsSync(join(workDir, "run", oracle, "ipfs")), oracle).to.equal(false);
+
+      const statePath = join(workDir, "state-copy.json");
+      cpSync(chainStatePath(workDir), statePath);
+      const chain = await startLocalNode("anvil", { statePath });
+      const { store } = await openContentStore({ dataDir: join(workDir, "unused"), apiUrl: node.apiUrl });
+      try {
+        const clients = await connectRpc(chain.rpcUrl);
+        const { models } = suiteContracts(clients.publicClient, readDeployment(join(workDir, "run", "deployment.json")).addresses, clients.walletFor(devPrivateKey(19)));
+        const deployed = await models.read.version([await models.read.deployedVersion([keccak256(toBytes(journal.record.taskName))])]);
+        expect(deployed.cid).to.equal(journal.record.rounds[1]!.proposedCid);
+        const loaded = await loadVerifiedModel(await initTf(), store, deployed.cid, deployed.weightsHash);
+        expect(loaded.weights.length).to.be.greaterThan(0);
+        loaded.model.dispose();
+      } finally {
+        await store.close();
+        await chain.stop();
+      }
+    } finally {
+      await node.stop();
+    }
   });
 });
