@@ -12,21 +12,34 @@ import { fileURLToPath } from "node:url";
 
 /** float32 values per precision block of the distance kernel (kernels.wat); rows are padded to whole blocks. */
 export const BLOCK_FLOATS = 256;
-const sliceSettings = {
-  /** Bytes of row data per slice. */
+interface SliceSettings {
+  sliceBytes: number;
+  sumSliceBytes: number;
+  sumSliceMinFloats: number;
+}
+
+export const DEFAULT_SLICES: Readonly<SliceSettings> = Object.freeze({
+  /** Bytes of row data per slice of the distance kernel. */
   sliceBytes: 32 * 1024 * 1024,
-};
+  /**
+   * Weighted-sum slices: about 4 MiB of rows, but at least 8,192 coordinates wide (measured: narrower slices cost more
+   * in per-row copies than they gain in cache at 1,000 updates; wider ones lose at 100).
+   */
+  sumSliceBytes: 4 * 1024 * 1024,
+  sumSliceMinFloats: 8192,
+});
+const sliceSettings: SliceSettings = { ...DEFAULT_SLICES };
 
 /** Test hook: smaller slices, so small inputs are taken in several (results never depend on it). */
-export function configureSlices(options: Partial<typeof sliceSettings>): void {
+export function configureSlices(options: Partial<SliceSettings>): void {
   Object.assign(sliceSettings, options);
 }
+
 /** Column tile of the distance kernel: 16 KiB of each row stays in cache while every listed row uses it. */
 export const DISTANCE_TILE_BYTES = 16384;
 /** The weighted sum's accumulator tile (kernels.wat, weighted_sum): 2,048 float64. */
 const SUM_TILE_FLOATS = 2048;
-/** Row bytes per slice of a weighted sum (measured best among 64 KiB to 32 MiB at 10 and 100 updates). */
-const SUM_SLICE_BYTES = 4 * 1024 * 1024;
+
 const PAGE_BYTES = 65_536;
 /** WebAssembly's 32-bit address space. */
 const MAX_PAGES = 65_536;
@@ -139,8 +152,7 @@ export function copySlice(memory: WebAssembly.Memory, rowsAt: number, rows: read
 export function weightedSumKernel(rows: readonly Float32Array[], coefficients: ArrayLike<number>, out: Float32Array): void {
   const n = rows.length;
   const length = out.length;
-  // Slices at least one accumulator tile wide.
-  const slices = columnSlices(n, length, SUM_SLICE_BYTES, SUM_TILE_FLOATS);
+  const slices = columnSlices(n, length, sliceSettings.sumSliceBytes, sliceSettings.sumSliceMinFloats);
   const coefficientBytes = roundUp(n * 8, 16);
   const rowBytes = sliceRowBytes(n, slices);
   const maxRowBytes = Math.max(16, ...slices.map((slice) => slice.rowBytes));

@@ -14,7 +14,7 @@ import {
   type ClientUpdate,
 } from "../../oracle/aggregation/strategy.ts";
 import { configureParallelism, parallelDistances } from "../../oracle/aggregation/parallel.ts";
-import { configureSlices } from "../../oracle/aggregation/wasm-kernels.ts";
+import { configureSlices, DEFAULT_SLICES } from "../../oracle/aggregation/wasm-kernels.ts";
 
 /*
  * Reference: the original straightforward implementation of the strategies (commit d763ac8), kept verbatim but for
@@ -290,7 +290,7 @@ describe("aggregation strategies, bit-identical to the reference implementation"
     try {
       expect(checkDistances([9, 40], [300, 1100])).to.be.greaterThan(1000);
     } finally {
-      configureSlices({ sliceBytes: 32 * 1024 * 1024 });
+      configureSlices(DEFAULT_SLICES);
       configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity });
     }
   });
@@ -324,13 +324,13 @@ describe("aggregation strategies, bit-identical to the reference implementation"
   }
 
   it("taken in column slices of the kernel memory (one block wide), alone and over 2 threads, gives the same results", () => {
-    configureSlices({ sliceBytes: 1 });
+    configureSlices({ sliceBytes: 1, sumSliceBytes: 1, sumSliceMinFloats: 256 });
     try {
       expect(checkAll([3, 4, 10, 11], [63, 300, 700], 1)).to.be.greaterThan(100);
       configureParallelism({ threads: 2, minColumnWork: 0, minDistanceWork: 0, ignoreLoad: true });
       expect(checkAll([4, 11, 100], [300, 700], 1)).to.be.greaterThan(50);
     } finally {
-      configureSlices({ sliceBytes: 32 * 1024 * 1024 });
+      configureSlices(DEFAULT_SLICES);
       configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity });
     }
   });
