@@ -6,15 +6,18 @@
  *
  * numpy is single-threaded (BLAS threads pinned to 1). Ours runs the heavy kernels on up to one thread per core
  * (oracle/aggregation/parallel.ts; TWINLEDGER_AGGREGATION_THREADS=1 for single-threaded, and it stays on one thread
- * when the machine is already busy). Both time each operation several times and report the median.
+ * when the machine is already busy). Both sides run each job back to back, time it several times after one untimed
+ * warm-up, and report the median.
  * The updates are generated once (N_MAX × PARAMS float32), shared with numpy through a raw file, and every n uses the
  * first n updates. Each side's result vector is compared so a fast-but-wrong kernel cannot pass unnoticed.
  */
 import { mulberry32 } from "../lib/data/dataset.ts";
-import { spawnSync } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { coordinateMedian, fedAvg, multiKrum, trimmedMean, type Aggregate, type AggregationResult, type ClientUpdate } from "../oracle/aggregation/strategy.ts";
 
@@ -109,18 +112,49 @@ interface NumpyResult {
   selected: number | null;
 }
 
-function runNumpy(specFile: string): { numpyVersion: string; results: NumpyResult[] } {
-  const single = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-  const child = spawnSync(PYTHON, [join(dirname(fileURLToPath(import.meta.url)), "python", "aggregate_numpy.py"), specFile], {
-    env: { ...process.env, ...single },
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  if (child.error) throw new Error(`could not run ${PYTHON}: ${child.error.message}`);
-  if (child.status !== 0) throw new Error(`numpy baseline exited with ${child.status}`);
-  const parsed = JSON.parse(child.stdout) as { numpy_version: string; results: NumpyResult[] };
-  return { numpyVersion: parsed.numpy_version, results: parsed.results };
+/** The numpy side as a job server (bench/python/aggregate_numpy.py): one job in, one timed result out. */
+class NumpyBaseline {
+  readonly version: string;
+  private readonly child: ChildProcessByStdio<Writable, Readable, null>;
+  private readonly lines: AsyncIterator<string>;
+  /** Rejects if the process fails or exits: raced against every answer. */
+  private readonly failed: Promise<never>;
+
+  private constructor(version: string, child: ChildProcessByStdio<Writable, Readable, null>, lines: AsyncIterator<string>, failed: Promise<never>) {
+    this.version = version;
+    this.child = child;
+    this.lines = lines;
+    this.failed = failed;
+  }
+
+  static async start(specFile: string): Promise<NumpyBaseline> {
+    const single = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+    const child = spawn(PYTHON, [join(dirname(fileURLToPath(import.meta.url)), "python", "aggregate_numpy.py"), specFile], {
+      env: { ...process.env, ...single },
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const failed = new Promise<never>((_, reject) => {
+      child.once("error", (error) => reject(new Error(`could not run ${PYTHON}: ${error.message}`)));
+      child.once("exit", (code) => reject(new Error(`the numpy baseline exited with ${code}`)));
+    });
+    failed.catch(() => undefined); // handled where it is raced; never an unhandled rejection
+    const first = await Promise.race([lines.next(), failed]);
+    if (first.done) throw new Error("the numpy baseline printed nothing");
+    return new NumpyBaseline((JSON.parse(first.value) as { numpy_version: string }).numpy_version, child, lines, failed);
+  }
+
+  async run(job: Job & { trim_fraction: number; result_file: string }): Promise<NumpyResult> {
+    this.child.stdin.write(`${JSON.stringify(job)}\n`);
+    const line = await Promise.race([this.lines.next(), this.failed]);
+    if (line.done) throw new Error(`the numpy baseline stopped before ${job.strategy} n=${job.n}`);
+    return JSON.parse(line.value) as NumpyResult;
+  }
+
+  stop(): void {
+    this.child.removeAllListeners("exit");
+    this.child.stdin.end();
+  }
 }
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -148,53 +182,47 @@ async function main(): Promise<void> {
     const jobList = jobs();
     const resultFile = (job: Job) => join(work, `numpy-${job.strategy}-${job.n}.f32`);
     const specFile = join(work, "spec.json");
-    await writeFile(
-      specFile,
-      JSON.stringify({
-        params: PARAMS,
-        n_max: N_MAX,
-        updates_file: updatesFile,
-        counts_file: countsFile,
-        jobs: jobList.map((job) => ({ ...job, trim_fraction: TRIM_FRACTION, result_file: resultFile(job) })),
-      }),
-    );
+    await writeFile(specFile, JSON.stringify({ params: PARAMS, n_max: N_MAX, updates_file: updatesFile, counts_file: countsFile }));
 
-    console.log("numpy (single-threaded)…");
-    const numpy = runNumpy(specFile);
-
-    console.log(`ours (TypeScript, up to ${process.env.TWINLEDGER_AGGREGATION_THREADS ?? "one per core"} threads)…`);
+    // Each job runs on numpy (single-threaded) and then on ours, back to back, so a slow phase of a shared machine
+    // lands on both sides of the ratio.
+    const numpy = await NumpyBaseline.start(specFile);
+    console.log(`numpy ${numpy.version} (one thread) against ours (up to ${process.env.TWINLEDGER_AGGREGATION_THREADS ?? "one per core"} threads), job by job…`);
     const rows: { strategy: StrategyName; n: number; params: number; ours_ms: number; numpy_ms: number; speedup_vs_numpy: number }[] = [];
-    for (const job of jobList) {
-      const reference = numpy.results.find((r) => r.strategy === job.strategy && r.n === job.n);
-      if (!reference) throw new Error(`numpy produced no result for ${job.strategy} n=${job.n}`);
-      const { medianMs, result } = timeOurs(job, allUpdates.slice(0, job.n));
-      const theirs = new Float32Array(new Uint8Array(await readFile(resultFile(job))).buffer);
-      const diff = maxAbsDiff(result.weights, theirs);
-      const agreement =
-        job.strategy === "krum" ? `selected ours=${result.selected.join(",")} numpy=${reference.selected}` : `max |ours − numpy| = ${diff.toExponential(2)}`;
-      if (job.strategy === "krum" ? result.selected[0] !== reference.selected : !(diff <= 1e-5)) {
-        throw new Error(`ours and numpy disagree for ${job.strategy} n=${job.n}: ${agreement}`);
+    try {
+      for (const job of jobList) {
+        const reference = await numpy.run({ ...job, trim_fraction: TRIM_FRACTION, result_file: resultFile(job) });
+        const { medianMs, result } = timeOurs(job, allUpdates.slice(0, job.n));
+        const theirs = new Float32Array(new Uint8Array(await readFile(resultFile(job))).buffer);
+        const diff = maxAbsDiff(result.weights, theirs);
+        const agreement =
+          job.strategy === "krum" ? `selected ours=${result.selected.join(",")} numpy=${reference.selected}` : `max |ours − numpy| = ${diff.toExponential(2)}`;
+        if (job.strategy === "krum" ? result.selected[0] !== reference.selected : !(diff <= 1e-5)) {
+          throw new Error(`ours and numpy disagree for ${job.strategy} n=${job.n}: ${agreement}`);
+        }
+        const speedup = reference.median_ms / medianMs;
+        console.log(
+          `${job.strategy.padStart(12)} n=${String(job.n).padEnd(5)} ours ${medianMs.toFixed(1).padStart(10)} ms  numpy ${reference.median_ms
+            .toFixed(1)
+            .padStart(10)} ms  speedup ${speedup.toFixed(2).padStart(6)}×  (${job.repeats} run${job.repeats > 1 ? "s" : ""} each; ${agreement})`,
+        );
+        rows.push({
+          strategy: job.strategy,
+          n: job.n,
+          params: PARAMS,
+          ours_ms: round(medianMs),
+          numpy_ms: round(reference.median_ms),
+          speedup_vs_numpy: round(speedup, 3),
+        });
       }
-      const speedup = reference.median_ms / medianMs;
-      console.log(
-        `${job.strategy.padStart(12)} n=${String(job.n).padEnd(5)} ours ${medianMs.toFixed(1).padStart(10)} ms  numpy ${reference.median_ms
-          .toFixed(1)
-          .padStart(10)} ms  speedup ${speedup.toFixed(2).padStart(6)}×  (${job.repeats} run${job.repeats > 1 ? "s" : ""}; ${agreement})`,
-      );
-      rows.push({
-        strategy: job.strategy,
-        n: job.n,
-        params: PARAMS,
-        ours_ms: round(medianMs),
-        numpy_ms: round(reference.median_ms),
-        speedup_vs_numpy: round(speedup, 3),
-      });
+    } finally {
+      numpy.stop();
     }
 
     const out = join(dirname(fileURLToPath(import.meta.url)), "results", "aggregation.json");
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, `${JSON.stringify({ results: rows }, null, 2)}\n`);
-    console.log(`numpy ${numpy.numpyVersion}; wrote ${out}`);
+    console.log(`wrote ${out}`);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

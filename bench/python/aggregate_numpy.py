@@ -1,10 +1,11 @@
 """numpy baselines for bench/aggregate.ts, on the same data in the same run.
 
 Reads raw little-endian float32 updates (n_max x params, row-major) and float64 sample counts written by the
-TypeScript bench, times each strategy `repeats` times per n, writes each result vector next to the data (so the
-bench can check both sides computed the same thing) and prints one JSON object on stdout.
+TypeScript bench, prints {"numpy_version": ...}, then serves jobs: for each JSON job line on stdin it times the strategy
+`repeats` times (after one untimed warm-up), writes the result vector next to the data (so the bench can check both
+sides computed the same thing) and prints one JSON result line.
 
-    /usr/bin/python3 bench/python/aggregate_numpy.py <spec.json>
+    /usr/bin/python3 bench/python/aggregate_numpy.py <spec.json>    (jobs on stdin)
 
 The kernels follow Flower's server strategies (flwr.server.strategy.aggregate): FedAvg as a sample-weighted sum,
 median as np.median(axis=0), trimmed mean as Flower's _trim_mean (np.partition, then the mean of the middle slice),
@@ -62,8 +63,13 @@ def main():
     data = data.reshape(n_max, params)
     counts_all = np.fromfile(spec["counts_file"], dtype="<f8")
 
-    results = []
-    for job in spec["jobs"]:
+    # One job per line on stdin, answered with one JSON line on stdout, so the caller can time its own run of the
+    # same job right after ours and slow phases of a shared machine hit both sides alike.
+    print(json.dumps({"numpy_version": np.__version__}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        job = json.loads(line)
         n = job["n"]
         strategy = job["strategy"]
         x = data[:n]
@@ -88,9 +94,8 @@ def main():
             times.append((time.perf_counter() - started) * 1000.0)
         vector, selected = output
         vector.astype("<f4").tofile(job["result_file"])
-        results.append({"strategy": strategy, "n": n, "times_ms": times, "median_ms": float(np.median(times)), "selected": selected})
-        print(f"numpy {strategy:>12} n={n:<5} {np.median(times):10.1f} ms", file=sys.stderr, flush=True)
-    json.dump({"numpy_version": np.__version__, "results": results}, sys.stdout)
+        result = {"strategy": strategy, "n": n, "times_ms": times, "median_ms": float(np.median(times)), "selected": selected}
+        print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
