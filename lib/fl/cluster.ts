@@ -556,10 +556,12 @@ export class Cluster {
 
   /** What the web app needs to serve this network (lib/fl/web-app.ts). */
   webAppNetwork(): WebAppNetwork {
+    const ipfsApiUrl = process.env.IPFS_API_URL?.trim();
     return {
       rpcUrl: this.chain.rpcUrl,
       deployment: this.deployment,
       ipfsGateways: [...this.ipfsGatewayUrls, ...(this.telemetry?.ipfsGatewayUrls ?? [])],
+      ...(ipfsApiUrl ? { ipfsApiUrl } : {}),
       ...(this.telemetry ? { twinUrl: this.telemetry.twinUrl } : {}),
       oracleUrls: this.oracleUrls,
     };

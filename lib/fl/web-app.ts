@@ -22,6 +22,8 @@ export interface WebAppNetwork {
   rpcUrl: string;
   deployment: Deployment;
   ipfsGateways: string[];
+  /** The external IPFS node's Kubo RPC API (IPFS_API_URL), when the network uses one. */
+  ipfsApiUrl?: string;
   twinUrl?: string;
   oracleUrls: string[];
 }

@@ -1,5 +1,5 @@
 /**
- * What the app server is connected to: the chain, the deployment record, IPFS gateways, the twin API and the
+ * What the app server is connected to: the chain, the deployment record, IPFS gateways or node, the twin API and the
  * oracles. Written by the process that starts the app (the main job, the end-to-end tests, bench:web) as a JSON
  * file named by TWINLEDGER_APP_CONFIG, read on every request so a restarted network needs no rebuild.
  */
@@ -15,6 +15,8 @@ export const appConfigSchema = z.object({
   deployment: deploymentSchema,
   /** Trustless gateways (raw blocks) of the network's IPFS nodes; the browser verifies every block it gets. */
   ipfsGateways: z.array(httpUrl).default([]),
+  /** The Kubo RPC API of the network's external IPFS node (IPFS_API_URL), when it uses one. */
+  ipfsApiUrl: httpUrl.optional(),
   /** The digital-twin API (twin/http.ts), if one runs. */
   twinUrl: httpUrl.optional(),
   /** Oracle APIs, for per-round acceptance and rejection reasons (not on chain). */
@@ -57,6 +59,6 @@ export function publicConfig(config: AppConfig): PublicAppConfig {
     addresses: config.deployment.addresses,
     deploymentId: config.deployment.deploymentId,
     deployedAt: config.deployment.deployedAt,
-    services: { ipfs: config.ipfsGateways.length > 0, twin: config.twinUrl !== undefined, oracles: config.oracleUrls.length > 0 },
+    services: { ipfs: config.ipfsGateways.length > 0 || config.ipfsApiUrl !== undefined, twin: config.twinUrl !== undefined, oracles: config.oracleUrls.length > 0 },
   };
 }
