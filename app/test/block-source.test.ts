@@ -16,16 +16,7 @@ import { checkBlock } from "../../lib/ipfs/verify-block.ts";
 import { startIpfsRpcNode, type IpfsRpcNode } from "../../test/helpers/ipfs-rpc-node.ts";
 import { GET } from "@/app/api/ipfs/[cid]/route";
 import { fetchRawBlock } from "@/lib/block-source";
-
-const deployment = {
-  chainId: 31337,
-  rpcUrl: "http://127.0.0.1:8545",
-  deploymentId: "twinledger-31337-1",
-  deployedAt: "2026-11-22T10:00:00.000Z",
-  addresses: Object.fromEntries(
-    ["AccessManager", "ConsortiumRegistry", "DeviceRegistry", "ModelRegistry", "UpdateLedger", "Reputation", "ProvenanceAnchor", "DataSharingLedger", "EncryptionKeyRegistry"].map((name, i) => [name, `0x${String(i + 1).padStart(40, "0")}`]),
-  ),
-};
+import { deployment } from "./fixtures/deployment";
 
 describe("raw blocks from an external node's RPC API", () => {
   const dir = mkdtempSync(join(tmpdir(), "twinledger-app-rpc-"));

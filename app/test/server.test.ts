@@ -5,16 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { isForwardedMethod, isJsonRpcRequest, refusal } from "@/lib/rpc-policy";
 import { publicConfig, readAppConfig } from "@/lib/server-config";
-
-const deployment = {
-  chainId: 31337,
-  rpcUrl: "http://127.0.0.1:8545",
-  deploymentId: "twinledger-31337-1",
-  deployedAt: "2026-11-22T10:00:00.000Z",
-  addresses: Object.fromEntries(
-    ["AccessManager", "ConsortiumRegistry", "DeviceRegistry", "ModelRegistry", "UpdateLedger", "Reputation", "ProvenanceAnchor", "DataSharingLedger", "EncryptionKeyRegistry"].map((name, i) => [name, `0x${String(i + 1).padStart(40, "0")}`]),
-  ),
-};
+import { deployment } from "./fixtures/deployment";
 
 function configFile(content: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), "twinledger-app-")), "app.json");
