@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { statSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { getContract, parseEventLogs, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -173,6 +174,12 @@ describe("fog gateway across a chain outage", () => {
     };
     await stream(100); // 5 windows per device while the chain is up
     for (const streamer of streamers) await streamer.flush();
+    // Those are anchored, and in Anvil's state file, before the outage: a block mined while Anvil shuts down (or
+    // after its last dump, if a loaded machine makes it miss the SIGINT grace period) would be lost with the chain,
+    // which is a reorganisation, not the outage this test is about.
+    await until(() => gateway.buffer.pendingWindows === 0, 60_000, "the first windows to be anchored");
+    const anchoredAt = Date.now();
+    await until(() => statSync(network.statePath!).mtimeMs > anchoredAt, 10_000, "Anvil's next state dump");
     await network.chain.stop();
     await stream(100); // 5 more per device while it is down: the gateway still accepts (cached registry) and buffers
     for (const streamer of streamers) await streamer.flush();

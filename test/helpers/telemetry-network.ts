@@ -31,6 +31,8 @@ export interface TelemetryNetwork {
   seeded: SeedResult;
   store: ContentStore;
   dir: string;
+  /** Where Anvil keeps its state across restarts (keepState), dumped every second and on SIGINT. */
+  statePath: string | undefined;
   chainId: number;
   deviceAccount(index: number): ReturnType<typeof privateKeyToAccount>;
   startGateway(overrides?: Partial<GatewayOptions>): Promise<Gateway>;
@@ -69,6 +71,7 @@ export async function startTelemetryNetwork(options: { keepState?: boolean } = {
     seeded,
     store,
     dir,
+    statePath,
     chainId: deployment.chainId,
     deviceAccount: (index) => privateKeyToAccount(seeded.devices[index]!.privateKey),
     async startGateway(overrides = {}) {
