@@ -4,8 +4,8 @@
  */
 import { parentPort } from "node:worker_threads";
 import { medianRange, trimmedMeanRange } from "./kernels.ts";
-import { awaitSlice, drainChunks, type WorkerJob } from "./parallel.ts";
-import { columnSlices, copySlice, DISTANCE_TILE_BYTES, instantiateKernels, SUM_ACCUMULATOR_BYTES } from "./wasm-kernels.ts";
+import { drainChunks, type WorkerJob } from "./parallel.ts";
+import { columnSlices, copySlice, DISTANCE_TILE_BYTES, instantiateKernels } from "./wasm-kernels.ts";
 
 function runner(job: WorkerJob): (chunk: number) => void {
   switch (job.kind) {
@@ -18,15 +18,6 @@ function runner(job: WorkerJob): (chunk: number) => void {
       return job.kind === "median"
         ? (c) => medianRange(rows, out, bounds[c]!, bounds[c + 1]!)
         : (c) => trimmedMeanRange(rows, job.trim, out, bounds[c]!, bounds[c + 1]!);
-    }
-    case "weighted_sum": {
-      const kernels = instantiateKernels(job.memory);
-      const ready = new Int32Array(job.ready);
-      return (c) => {
-        awaitSlice(ready, c);
-        const at = job.slices[c]!;
-        kernels.weighted_sum(at.rows, at.stride, job.n, job.coefficients, at.accumulators, at.out, 0, at.rowBytes);
-      };
     }
     case "distances": {
       const kernels = instantiateKernels(job.memory);
@@ -47,28 +38,23 @@ function warmUp(): void {
   const floats = Array.from({ length: n }, (_, k) => data.subarray(k * length, (k + 1) * length));
   const bits = floats.map((row) => new Int32Array(row.buffer, row.byteOffset, row.length));
   const out = new Float32Array(length);
-  const memory = new WebAssembly.Memory({ initial: 5, maximum: 5, shared: true });
+  const memory = new WebAssembly.Memory({ initial: 4, maximum: 4, shared: true });
   const kernels = instantiateKernels(memory);
   const [slice] = columnSlices(n, length);
   copySlice(memory, 0, floats, slice!);
   const listAt = n * slice!.stride;
   new Int32Array(memory.buffer, listAt, n).set(Array.from({ length: n }, (_, a) => a));
-  // After the list: the distance matrix, then the weighted sum's coefficients, accumulators and output.
-  const coefficientsAt = listAt + n * 4 + n * n * 8;
-  const accumulatorsAt = coefficientsAt + n * 8;
-  new Float64Array(memory.buffer, coefficientsAt, n).fill(1 / n);
   for (let round = 0; round < 3; round++) {
     medianRange(bits, out, 0, length);
     trimmedMeanRange(bits, 4, out, 0, length);
     kernels.distances(0, slice!.stride, slice!.rowBytes, n, listAt, n, listAt + n * 4, DISTANCE_TILE_BYTES);
-    kernels.weighted_sum(0, slice!.stride, n, coefficientsAt, accumulatorsAt, accumulatorsAt + SUM_ACCUMULATOR_BYTES, 0, slice!.rowBytes);
   }
 }
 
 warmUp();
 
 parentPort!.on("message", ({ job, control }: { job: WorkerJob; control: SharedArrayBuffer }) => {
-  const chunks = job.kind === "distances" ? job.lists.length : job.kind === "weighted_sum" ? job.slices.length : job.bounds.length - 1;
+  const chunks = job.kind === "distances" ? job.lists.length : job.bounds.length - 1;
   try {
     drainChunks(new Int32Array(control), chunks, runner(job));
   } catch (error) {

@@ -15,7 +15,7 @@
 import { availableParallelism, loadavg } from "node:os";
 import { Worker } from "node:worker_threads";
 import { medianRange, trimmedMeanRange } from "./kernels.ts";
-import { arena, columnSlices, copySlice, DISTANCE_TILE_BYTES, roundUp, sliceRowBytes, SUM_ACCUMULATOR_BYTES, weightedSumKernel } from "./wasm-kernels.ts";
+import { arena, columnSlices, copySlice, DISTANCE_TILE_BYTES, sliceRowBytes } from "./wasm-kernels.ts";
 
 /** A coordinate job: n rows of `length` float32 values, row k at k · length in `data`. */
 export type ColumnJob = { data: SharedArrayBuffer; n: number; length: number; output: SharedArrayBuffer } & (
@@ -39,21 +39,7 @@ export interface DistanceJob {
   lists: { at: number; count: number }[];
 }
 
-/**
- * A weighted sum over column slices laid out one after another in the shared kernel memory: chunk c sums slice c
- * (rows at `rows`, its own accumulators and output) once the calling thread, which copies the slices in, has set
- * int32 c of `ready`.
- */
-export interface WeightedSumJob {
-  kind: "weighted_sum";
-  memory: WebAssembly.Memory;
-  n: number;
-  coefficients: number;
-  slices: { rows: number; stride: number; rowBytes: number; accumulators: number; out: number }[];
-  ready: SharedArrayBuffer;
-}
-
-export type WorkerJob = ColumnJob | DistanceJob | WeightedSumJob;
+export type WorkerJob = ColumnJob | DistanceJob;
 
 /** Control block layout (Int32Array): next chunk to claim, chunks finished, failures, then one done-flag per chunk. */
 const NEXT = 0;
@@ -84,11 +70,8 @@ const settings = {
   threads: Math.max(1, Math.min(8, Number.isFinite(fromEnvironment) ? fromEnvironment : availableParallelism())),
   /** Coordinate kernels (median, trimmed mean) go parallel from n · length values… */
   minColumnWork: 2_000_000,
-  /** …the distance kernel from (pairs · length) multiply-adds… */
+  /** …and the distance kernel from (pairs · length) multiply-adds. */
   minDistanceWork: 20_000_000,
-  /** …and the weighted sum from n · length values, up to maxSumBytes of updates (it keeps them all in memory). */
-  minSumWork: 500_000,
-  maxSumBytes: 64 * 1024 * 1024,
   /** Use the workers even when the machine is busy (tests). */
   ignoreLoad: false,
 };
@@ -290,55 +273,4 @@ function distancesOnce(rows: readonly Float32Array[], chunks: readonly number[][
   distances.set(new Float64Array(memory.buffer, distancesAt, n * n));
   for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) distances[b * n + a] = distances[a * n + b]!;
   return distances;
-}
-
-/** How long a worker waits for the calling thread to copy in the slice it claimed. */
-const SLICE_WAIT_MS = 5_000;
-
-/** Waits until the calling thread has copied in slice `chunk` (set by parallelWeightedSum). */
-export function awaitSlice(ready: Int32Array, chunk: number): void {
-  if (Atomics.wait(ready, chunk, 0, SLICE_WAIT_MS) === "timed-out") throw new Error(`slice ${chunk} of a weighted sum was not copied in within ${SLICE_WAIT_MS} ms`);
-}
-
-/**
- * out[i] = float32(Σ_k c_k · rows[k][i]) (wasm-kernels.ts, weightedSumKernel). With workers, the updates are cut into
- * a few column slices: the calling thread copies them into kernel memory one by one while workers sum the ones
- * already there, then sums whatever is left. Every slice is summed by one thread with the same kernel, so the result
- * does not depend on who sums what.
- */
-export function parallelWeightedSum(rows: readonly Float32Array[], coefficients: ArrayLike<number>, out: Float32Array): void {
-  const n = rows.length;
-  const length = out.length;
-  const bytes = n * length * 4;
-  const threads = n * length >= settings.minSumWork && bytes <= settings.maxSumBytes ? threadBudget() : 1;
-  if (threads <= 1) {
-    weightedSumKernel(rows, coefficients, out);
-    return;
-  }
-  // About four slices per thread: the first is summed while the others are copied.
-  const slices = columnSlices(n, length, Math.ceil(bytes / (threads * 4)));
-  const coefficientBytes = roundUp(n * 8, 16);
-  let next = coefficientBytes;
-  const placed = slices.map((slice) => {
-    const at = { rows: next, stride: slice.stride, rowBytes: slice.rowBytes, accumulators: 0, out: 0 };
-    at.accumulators = at.rows + n * slice.stride;
-    at.out = at.accumulators + SUM_ACCUMULATOR_BYTES;
-    next = at.out + slice.rowBytes;
-    return at;
-  });
-  const { memory, kernels } = arena.ensure(next);
-  new Float64Array(memory.buffer, 0, n).set(Array.from({ length: n }, (_, k) => coefficients[k]!));
-  const ready = new Int32Array(new SharedArrayBuffer(slices.length * 4));
-  const job: WeightedSumJob = { kind: "weighted_sum", memory, n, coefficients: 0, slices: placed, ready: ready.buffer as SharedArrayBuffer };
-  const copyAll = () =>
-    slices.forEach((slice, c) => {
-      copySlice(memory, placed[c]!.rows, rows, slice);
-      Atomics.store(ready, c, 1);
-      Atomics.notify(ready, c);
-    });
-  runJob(job, slices.length, threads, (c) => {
-    const at = placed[c]!;
-    kernels.weighted_sum(at.rows, at.stride, n, 0, at.accumulators, at.out, 0, at.rowBytes);
-  }, copyAll);
-  slices.forEach((slice, c) => out.set(new Float32Array(memory.buffer, placed[c]!.out, slice.width), slice.start));
 }

@@ -1,4 +1,5 @@
-import { parallelDistances, parallelMedian, parallelTrimmedMean, parallelWeightedSum } from "./parallel.ts";
+import { parallelDistances, parallelMedian, parallelTrimmedMean } from "./parallel.ts";
+import { weightedSumKernel } from "./wasm-kernels.ts";
 
 /**
  * Aggregation strategies: pure functions over Float32Array weight vectors behind one interface, selected by name
@@ -38,7 +39,7 @@ function requireUniformLength(updates: readonly ClientUpdate[]): number {
 export function weightedSum(updates: readonly ClientUpdate[], coefficients: readonly number[]): Float32Array {
   const length = requireUniformLength(updates);
   const result = new Float32Array(length);
-  parallelWeightedSum(updates.map((u) => u.weights), coefficients, result);
+  weightedSumKernel(updates.map((u) => u.weights), coefficients, result);
   return result;
 }
 

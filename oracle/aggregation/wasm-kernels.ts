@@ -37,8 +37,8 @@ export function configureSlices(options: Partial<SliceSettings>): void {
 
 /** Column tile of the distance kernel: 16 KiB of each row stays in cache while every listed row uses it. */
 export const DISTANCE_TILE_BYTES = 16384;
-/** Scratch for the weighted sum's accumulator tile (kernels.wat, weighted_sum): 2,048 float64. */
-export const SUM_ACCUMULATOR_BYTES = 2048 * 8;
+/** The weighted sum's accumulator tile (kernels.wat, weighted_sum): 2,048 float64. */
+const SUM_TILE_FLOATS = 2048;
 
 const PAGE_BYTES = 65_536;
 /** WebAssembly's 32-bit address space. */
@@ -71,7 +71,7 @@ export function instantiateKernels(memory: WebAssembly.Memory): KernelExports {
 }
 
 /** Rounds up to a multiple of `unit`. */
-export const roundUp = (value: number, unit: number) => Math.ceil(value / unit) * unit;
+const roundUp = (value: number, unit: number) => Math.ceil(value / unit) * unit;
 
 /** One shared memory, grown on demand and reused, with one kernel instance on the calling thread. */
 class KernelArena {
@@ -156,10 +156,10 @@ export function weightedSumKernel(rows: readonly Float32Array[], coefficients: A
   const coefficientBytes = roundUp(n * 8, 16);
   const rowBytes = sliceRowBytes(n, slices);
   const maxRowBytes = Math.max(16, ...slices.map((slice) => slice.rowBytes));
-  const { memory, kernels } = arena.ensure(rowBytes + coefficientBytes + SUM_ACCUMULATOR_BYTES + maxRowBytes);
+  const { memory, kernels } = arena.ensure(rowBytes + coefficientBytes + SUM_TILE_FLOATS * 8 + maxRowBytes);
   const coefficientsAt = rowBytes;
   const accumulatorsAt = coefficientsAt + coefficientBytes;
-  const outAt = accumulatorsAt + SUM_ACCUMULATOR_BYTES;
+  const outAt = accumulatorsAt + SUM_TILE_FLOATS * 8;
   new Float64Array(memory.buffer, coefficientsAt, n).set(Array.from({ length: n }, (_, k) => coefficients[k]!));
   const results = new Float32Array(memory.buffer, outAt, maxRowBytes / 4);
   for (const slice of slices) {

@@ -286,12 +286,12 @@ describe("aggregation strategies, bit-identical to the reference implementation"
   it("Krum's distance matrix equals the blocked float32 reference, alone, sliced and over 2 threads", () => {
     expect(checkDistances([2, 5, 12], [1, 255, 256, 257, 1100])).to.be.greaterThan(1000);
     configureSlices({ sliceBytes: 1 });
-    configureParallelism({ threads: 2, minColumnWork: 0, minDistanceWork: 0, minSumWork: 0, ignoreLoad: true });
+    configureParallelism({ threads: 2, minColumnWork: 0, minDistanceWork: 0, ignoreLoad: true });
     try {
       expect(checkDistances([9, 40], [300, 1100])).to.be.greaterThan(1000);
     } finally {
       configureSlices(DEFAULT_SLICES);
-      configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity, minSumWork: Infinity });
+      configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity });
     }
   });
 
@@ -314,11 +314,11 @@ describe("aggregation strategies, bit-identical to the reference implementation"
 
   for (const threads of [2, 3]) {
     it(`split over ${threads} threads (worker_threads) gives the same results`, () => {
-      configureParallelism({ threads, minColumnWork: 0, minDistanceWork: 0, minSumWork: 0, ignoreLoad: true });
+      configureParallelism({ threads, minColumnWork: 0, minDistanceWork: 0, ignoreLoad: true });
       try {
         expect(checkAll([3, 4, 10, 11, 100], [1, 63, 65, 300], 1)).to.be.greaterThan(100);
       } finally {
-        configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity, minSumWork: Infinity });
+        configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity });
       }
     });
   }
@@ -327,11 +327,11 @@ describe("aggregation strategies, bit-identical to the reference implementation"
     configureSlices({ sliceBytes: 1, sumSliceBytes: 1, sumSliceMinFloats: 256 });
     try {
       expect(checkAll([3, 4, 10, 11], [63, 300, 700], 1)).to.be.greaterThan(100);
-      configureParallelism({ threads: 2, minColumnWork: 0, minDistanceWork: 0, minSumWork: 0, ignoreLoad: true });
+      configureParallelism({ threads: 2, minColumnWork: 0, minDistanceWork: 0, ignoreLoad: true });
       expect(checkAll([4, 11, 100], [300, 700], 1)).to.be.greaterThan(50);
     } finally {
       configureSlices(DEFAULT_SLICES);
-      configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity, minSumWork: Infinity });
+      configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity });
     }
   });
 
