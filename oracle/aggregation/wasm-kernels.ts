@@ -1,9 +1,11 @@
 /**
- * The WebAssembly SIMD kernels (kernels.wat, built into kernels.wasm by scripts/build-kernels.ts) and the memory
- * they work in. Updates are copied into one shared WebAssembly memory a column slice at a time: every row's values
- * for the same coordinate range, each row zero-padded to a whole number of precision blocks. Slices keep the memory
- * bounded (32 MiB of rows, whatever n and the model size) and start on block boundaries, so taking a job slice
- * by slice changes no result. The memory is shared so worker threads (parallel.ts) can run kernels on it too.
+ * The WebAssembly SIMD kernels (kernels.wat, built into kernels.wasm and kernels-private.wasm by
+ * scripts/build-kernels.ts) and the memories they work in. Updates are copied into a WebAssembly memory a column slice
+ * at a time: every row's values for the same coordinate range, each row zero-padded to a whole number of precision
+ * blocks. Slices keep the memory bounded (32 MiB of rows, whatever n and the model size) and start on block
+ * boundaries, so taking a job slice by slice changes no result. Kernels that worker threads (parallel.ts) share run
+ * on a shared memory; the weighted sum, which the calling thread runs alone, on an unshared one (copies into it are
+ * faster).
  *
  * Only plain typed-array code and the WebAssembly API here: the worker loads it too.
  */
@@ -49,8 +51,8 @@ export interface KernelExports {
   weighted_sum(rows: number, stride: number, n: number, coefs: number, acc: number, out: number, start: number, bytes: number): void;
 }
 
-function compileKernels(): WebAssembly.Module {
-  const file = new URL("./kernels.wasm", import.meta.url);
+function compileKernels(name: string): WebAssembly.Module {
+  const file = new URL(`./${name}`, import.meta.url);
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -64,7 +66,10 @@ function compileKernels(): WebAssembly.Module {
   }
 }
 
-export const kernelModule = compileKernels();
+/** The kernels on a shared memory (workers run them too)… */
+export const kernelModule = compileKernels("kernels.wasm");
+/** …and the same kernels on an unshared one, for work done on the calling thread alone. */
+const privateKernelModule = compileKernels("kernels-private.wasm");
 
 export function instantiateKernels(memory: WebAssembly.Memory): KernelExports {
   return new WebAssembly.Instance(kernelModule, { env: { memory } }).exports as unknown as KernelExports;
@@ -73,18 +78,25 @@ export function instantiateKernels(memory: WebAssembly.Memory): KernelExports {
 /** Rounds up to a multiple of `unit`. */
 const roundUp = (value: number, unit: number) => Math.ceil(value / unit) * unit;
 
-/** One shared memory, grown on demand and reused, with one kernel instance on the calling thread. */
+/** One memory, grown on demand and reused, with one kernel instance on the calling thread. */
 class KernelArena {
   memory: WebAssembly.Memory | undefined;
   kernels: KernelExports | undefined;
+
+  private readonly shared: boolean;
+
+  constructor(shared: boolean) {
+    this.shared = shared;
+  }
 
   /** A memory of at least `bytes`; existing contents are kept when it grows. */
   ensure(bytes: number): { memory: WebAssembly.Memory; kernels: KernelExports } {
     const pages = Math.ceil(bytes / PAGE_BYTES);
     if (pages > MAX_PAGES) throw new Error(`aggregation needs ${bytes} bytes of kernel memory, more than WebAssembly's 4 GiB`);
     if (this.memory === undefined || this.kernels === undefined) {
-      this.memory = new WebAssembly.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
-      this.kernels = instantiateKernels(this.memory);
+      this.memory = new WebAssembly.Memory({ initial: pages, maximum: MAX_PAGES, shared: this.shared });
+      const module = this.shared ? kernelModule : privateKernelModule;
+      this.kernels = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
     } else if (this.memory.buffer.byteLength < pages * PAGE_BYTES) {
       this.memory.grow(pages - this.memory.buffer.byteLength / PAGE_BYTES);
     }
@@ -98,7 +110,10 @@ class KernelArena {
   }
 }
 
-export const arena = new KernelArena();
+/** The memory worker threads share. */
+export const arena = new KernelArena(true);
+/** The calling thread's own memory, for kernels it runs alone (the weighted sum up to a size, see parallel.ts). */
+const privateArena = new KernelArena(false);
 
 /** Where one column slice of n rows lies in kernel memory. */
 export interface Slice {
@@ -156,7 +171,7 @@ export function weightedSumKernel(rows: readonly Float32Array[], coefficients: A
   const coefficientBytes = roundUp(n * 8, 16);
   const rowBytes = sliceRowBytes(n, slices);
   const maxRowBytes = Math.max(16, ...slices.map((slice) => slice.rowBytes));
-  const { memory, kernels } = arena.ensure(rowBytes + coefficientBytes + SUM_TILE_FLOATS * 8 + maxRowBytes);
+  const { memory, kernels } = privateArena.ensure(rowBytes + coefficientBytes + SUM_TILE_FLOATS * 8 + maxRowBytes);
   const coefficientsAt = rowBytes;
   const accumulatorsAt = coefficientsAt + coefficientBytes;
   const outAt = accumulatorsAt + SUM_TILE_FLOATS * 8;
