@@ -6,8 +6,8 @@
  *
  * numpy is single-threaded (BLAS threads pinned to 1). Ours runs the heavy kernels on up to one thread per core
  * (oracle/aggregation/parallel.ts; TWINLEDGER_AGGREGATION_THREADS=1 for single-threaded, and it stays on one thread
- * when the machine is already busy). Both sides run each job back to back, time it several times after one untimed
- * warm-up, and report the median.
+ * when the machine is already busy). The two sides take turns run by run on each job, each timed run right after an
+ * untimed one of the same side, and each reports the median of its runs.
  * The updates are generated once (N_MAX × PARAMS float32), shared with numpy through a raw file, and every n uses the
  * first n updates. Each side's result vector is compared so a fast-but-wrong kernel cannot pass unnoticed.
  */
@@ -33,7 +33,9 @@ interface Job {
   strategy: StrategyName;
   n: number;
   repeats: number;
-  /** One untimed run first, so JIT warm-up (ours) and first-touch page faults (both) are not timed. */
+  /** Calls per timed run (the run's time is divided by it). */
+  batch: number;
+  /** An untimed run before each timed one, so JIT warm-up (ours), first-touch page faults and cold caches (both) are not timed. */
   warmup: boolean;
   byzantine: number;
 }
@@ -42,9 +44,9 @@ interface Job {
 const byzantineFor = (n: number) => Math.floor(n / 10);
 
 /**
- * Repeats per job, each after one warm-up: the seconds-long jobs (n = 1000 but FedAvg) three times, the
- * sub-millisecond ones (FedAvg and Krum at n = 10) 31 times, so one scheduling hiccup of this shared machine cannot
- * move their median, the rest five.
+ * Repeats per job, each after one warm-up: the seconds-long jobs (n = 1000 but FedAvg) three times, the rest five.
+ * Sub-millisecond jobs (FedAvg and Krum at n = 10) time a batch of 20 calls per run and report the mean call, since a
+ * lone call right after the other side's turn meets a core that has just woken from idle; they are repeated 15 times.
  */
 function jobs(): Job[] {
   const list: Job[] = [];
@@ -52,10 +54,23 @@ function jobs(): Job[] {
     for (const n of SIZES) {
       const heavy = n === 1_000 && strategy !== "fedavg";
       const brief = n === 10 && (strategy === "fedavg" || strategy === "krum");
-      list.push({ strategy, n, repeats: heavy ? 3 : brief ? 31 : 5, warmup: true, byzantine: byzantineFor(n) });
+      list.push({ strategy, n, repeats: heavy ? 3 : brief ? 15 : 5, batch: brief ? 20 : 1, warmup: true, byzantine: byzantineFor(n) });
     }
   }
   return list;
+}
+
+/**
+ * `--only krum` or `--only krum:1000,fedavg:10` runs just those jobs (for looking at one entry; the results file then
+ * holds only them, so a full run is what the README table quotes).
+ */
+function selectedJobs(all: Job[], args: readonly string[]): Job[] {
+  const at = args.indexOf("--only");
+  if (at < 0) return all;
+  const wanted = (args[at + 1] ?? "").split(",").filter(Boolean);
+  const picked = all.filter((job) => wanted.some((spec) => spec === job.strategy || spec === `${job.strategy}:${job.n}`));
+  if (picked.length === 0) throw new Error(`--only ${args[at + 1] ?? ""} matches no job; jobs are ${all.map((job) => `${job.strategy}:${job.n}`).join(", ")}`);
+  return picked;
 }
 
 function ours(job: Job): Aggregate {
@@ -97,17 +112,32 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function timeOurs(job: Job, updates: readonly ClientUpdate[]): { medianMs: number; result: AggregationResult } {
+/**
+ * Times one job on both sides, taking turns run by run: numpy's run, then ours, `repeats` times, each timed run right
+ * after an untimed one of the same side, so each side meets warm caches (not the other side's leftovers) and a slow
+ * phase of this shared machine (its clock drops under sustained load) lands on both sides of the ratio. Returns each
+ * side's median and last result.
+ */
+async function timeBoth(
+  job: Job,
+  updates: readonly ClientUpdate[],
+  numpy: NumpyBaseline,
+  resultFile: string,
+): Promise<{ oursMs: number; numpyMs: number; result: AggregationResult; reference: NumpyResult }> {
   const aggregate = ours(job);
-  if (job.warmup) aggregate(updates);
-  const times: number[] = [];
+  const oursTimes: number[] = [];
+  const numpyTimes: number[] = [];
   let result: AggregationResult | undefined;
+  let reference: NumpyResult | undefined;
   for (let r = 0; r < job.repeats; r++) {
+    reference = await numpy.run({ ...job, repeats: 1, trim_fraction: TRIM_FRACTION, result_file: resultFile });
+    numpyTimes.push(reference.median_ms);
+    if (job.warmup) aggregate(updates);
     const started = performance.now();
-    result = aggregate(updates);
-    times.push(performance.now() - started);
+    for (let b = 0; b < job.batch; b++) result = aggregate(updates);
+    oursTimes.push((performance.now() - started) / job.batch);
   }
-  return { medianMs: median(times), result: result! };
+  return { oursMs: median(oursTimes), numpyMs: median(numpyTimes), result: result!, reference: reference! };
 }
 
 interface NumpyResult {
@@ -184,7 +214,7 @@ async function main(): Promise<void> {
       sampleCount: counts[k]!,
     }));
 
-    const jobList = jobs();
+    const jobList = selectedJobs(jobs(), process.argv.slice(2));
     const resultFile = (job: Job) => join(work, `numpy-${job.strategy}-${job.n}.f32`);
     const specFile = join(work, "spec.json");
     await writeFile(specFile, JSON.stringify({ params: PARAMS, n_max: N_MAX, updates_file: updatesFile, counts_file: countsFile }));
@@ -196,8 +226,7 @@ async function main(): Promise<void> {
     const rows: { strategy: StrategyName; n: number; params: number; ours_ms: number; numpy_ms: number; speedup_vs_numpy: number }[] = [];
     try {
       for (const job of jobList) {
-        const reference = await numpy.run({ ...job, trim_fraction: TRIM_FRACTION, result_file: resultFile(job) });
-        const { medianMs, result } = timeOurs(job, allUpdates.slice(0, job.n));
+        const { oursMs: medianMs, numpyMs, result, reference } = await timeBoth(job, allUpdates.slice(0, job.n), numpy, resultFile(job));
         const theirs = new Float32Array(new Uint8Array(await readFile(resultFile(job))).buffer);
         const diff = maxAbsDiff(result.weights, theirs);
         const agreement =
@@ -205,18 +234,18 @@ async function main(): Promise<void> {
         if (job.strategy === "krum" ? result.selected[0] !== reference.selected : !(diff <= 1e-5)) {
           throw new Error(`ours and numpy disagree for ${job.strategy} n=${job.n}: ${agreement}`);
         }
-        const speedup = reference.median_ms / medianMs;
+        const speedup = numpyMs / medianMs;
         console.log(
-          `${job.strategy.padStart(12)} n=${String(job.n).padEnd(5)} ours ${medianMs.toFixed(1).padStart(10)} ms  numpy ${reference.median_ms
+          `${job.strategy.padStart(12)} n=${String(job.n).padEnd(5)} ours ${medianMs.toFixed(1).padStart(10)} ms  numpy ${numpyMs
             .toFixed(1)
-            .padStart(10)} ms  speedup ${speedup.toFixed(2).padStart(6)}×  (${job.repeats} run${job.repeats > 1 ? "s" : ""} each; ${agreement})`,
+            .padStart(10)} ms  speedup ${speedup.toFixed(2).padStart(6)}×  (${job.repeats} run${job.repeats > 1 ? "s" : ""}${job.batch > 1 ? ` of ${job.batch} calls` : ""} each; ${agreement})`,
         );
         rows.push({
           strategy: job.strategy,
           n: job.n,
           params: PARAMS,
           ours_ms: round(medianMs),
-          numpy_ms: round(reference.median_ms),
+          numpy_ms: round(numpyMs),
           speedup_vs_numpy: round(speedup, 3),
         });
       }

@@ -2,7 +2,7 @@
 
 Reads raw little-endian float32 updates (n_max x params, row-major) and float64 sample counts written by the
 TypeScript bench, prints {"numpy_version": ...}, then serves jobs: for each JSON job line on stdin it times the strategy
-`repeats` times (after one untimed warm-up), writes the result vector next to the data (so the bench can check both
+`repeats` times (after one untimed warm-up; a timed run of `batch` calls counts as the mean call), writes the result vector next to the data (so the bench can check both
 sides computed the same thing) and prints one JSON result line.
 
     /usr/bin/python3 bench/python/aggregate_numpy.py <spec.json>    (jobs on stdin)
@@ -88,10 +88,12 @@ def main():
         output = None
         if job["warmup"]:
             run()  # untimed, as on our side: first-touch page faults are not timed
+        batch = job.get("batch", 1)
         for _ in range(job["repeats"]):
             started = time.perf_counter()
-            output = run()
-            times.append((time.perf_counter() - started) * 1000.0)
+            for _ in range(batch):
+                output = run()
+            times.append((time.perf_counter() - started) * 1000.0 / batch)
         vector, selected = output
         vector.astype("<f4").tofile(job["result_file"])
         result = {"strategy": strategy, "n": n, "times_ms": times, "median_ms": float(np.median(times)), "selected": selected}

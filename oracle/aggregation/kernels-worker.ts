@@ -21,8 +21,13 @@ function runner(job: WorkerJob): (chunk: number) => void {
     }
     case "distances": {
       const kernels = instantiateKernels(job.memory);
-      const { rows, n, stride, rowBytes, lists, distances, tile } = job;
-      return (c) => kernels.distances(rows, stride, rowBytes, n, lists[c]!.at, lists[c]!.count, distances, tile);
+      const { rows, n, stride, rowBytes, lists, matrix, tile, gram } = job;
+      return (c) => kernels.distances(rows, stride, rowBytes, n, lists[c]!.at, lists[c]!.count, matrix, tile, gram);
+    }
+    case "pair_distances": {
+      const kernels = instantiateKernels(job.memory);
+      const { rows, stride, rowBytes, pairs, out, chunks } = job;
+      return (c) => kernels.pair_distances(rows, stride, rowBytes, pairs + chunks[c]!.first * 8, chunks[c]!.count, out + chunks[c]!.first * 8);
     }
   }
 }
@@ -44,17 +49,24 @@ function warmUp(): void {
   copySlice(memory, 0, floats, slice!);
   const listAt = n * slice!.stride;
   new Int32Array(memory.buffer, listAt, n).set(Array.from({ length: n }, (_, a) => a));
+  const matrixAt = listAt + n * 4;
+  // Pairs (0, 1), (0, 2), … after the matrix, then their sums.
+  const pairsAt = matrixAt + n * n * 8;
+  new Int32Array(memory.buffer, pairsAt, 2 * (n - 1)).set(Array.from({ length: 2 * (n - 1) }, (_, j) => (j % 2 === 0 ? 0 : (j + 1) / 2)));
+  const sumsAt = pairsAt + 8 * (n - 1);
   for (let round = 0; round < 3; round++) {
     medianRange(bits, out, 0, length);
     trimmedMeanRange(bits, 4, out, 0, length);
-    kernels.distances(0, slice!.stride, slice!.rowBytes, n, listAt, n, listAt + n * 4, DISTANCE_TILE_BYTES);
+    kernels.distances(0, slice!.stride, slice!.rowBytes, n, listAt, n, matrixAt, DISTANCE_TILE_BYTES, 0);
+    kernels.distances(0, slice!.stride, slice!.rowBytes, n, listAt, n, matrixAt, DISTANCE_TILE_BYTES, 1);
+    kernels.pair_distances(0, slice!.stride, slice!.rowBytes, pairsAt, n - 1, sumsAt);
   }
 }
 
 warmUp();
 
 parentPort!.on("message", ({ job, control }: { job: WorkerJob; control: SharedArrayBuffer }) => {
-  const chunks = job.kind === "distances" ? job.lists.length : job.bounds.length - 1;
+  const chunks = job.kind === "distances" ? job.lists.length : job.kind === "pair_distances" ? job.chunks.length : job.bounds.length - 1;
   try {
     drainChunks(new Int32Array(control), chunks, runner(job));
   } catch (error) {

@@ -193,3 +193,56 @@ function sortRange(keys: Int32Array, from: number, to: number): void {
   }
   keys.subarray(from, to).sort();
 }
+
+/*
+ * Krum's squared distances in Gram form. The SIMD kernels (kernels.wat) compute, for rows centred on a robust centre
+ * c (x' = float32(x − c)), every dot product G_ab = Σ x'_a·x'_b — float32 products summed in four float32 lanes within
+ * 256-coordinate blocks, block sums in float64 — and d_ab = (G_aa + G_bb) − 2·G_ab in float64. That costs a
+ * multiplication and an addition per coordinate and pair instead of a subtraction, a multiplication and an addition,
+ * but cancels when x'_a and x'_b are long and close together. Every float32 rounding in a block is at most 2^-24 of
+ * the value rounded, so |error of G_ab| ≤ γ·Σ|x'_a·x'_b| ≤ γ·√(G_aa·G_bb) with γ = 65·2^-24 / (1 − 65·2^-24) (64
+ * additions and a product per lane) plus at most 2^-150 per product that underflows, and
+ * |error of d_ab| ≤ γ·(√G_aa + √G_bb)² + (underflow). A distance is kept only when that bound is at most
+ * ACCEPTED_ERROR of it (which also bounds the centring's rounding, ~4·2^-24 relative, see krumDistances); the others
+ * are computed directly, Σ(x_a − x_b)² on the uncentred rows (kernels.wat, pair_distances). Both are exact functions
+ * of the inputs, so every oracle gets the same bits.
+ */
+
+/** Fewer rows than this take the direct form for every pair: centring and the second pass cost more than they save. */
+export const GRAM_MIN_ROWS = 200;
+/** 2^-17 ≥ γ above with room for the float64 steps (block sums, the square roots, the bound itself). */
+export const GRAM_ERROR = 2 ** -17;
+/** Largest accepted bound on a Gram distance's relative error; larger ones are computed directly. */
+export const ACCEPTED_ERROR = 2 ** -13;
+/** Bound on the underflow error of a dot product, per padded coordinate (2^-150 a product, four products a distance). */
+export const UNDERFLOW_ERROR = 2 ** -147;
+
+/** The rows (1, 3 or 5 of them, evenly spaced) whose coordinate-wise median is the centre of n rows. */
+export function centrePicks(n: number): number[] {
+  const m = n >= 5 ? 5 : n >= 3 ? 3 : 1;
+  return Array.from({ length: m }, (_, j) => Math.floor((j * n) / m));
+}
+
+/**
+ * Fills distances[a·n + b] (a < b) from the Gram matrix (upper triangle and diagonal, row-major n × n) where the
+ * error bound allows it, and returns the pairs (a, b) it left to be computed directly, as a flat list.
+ */
+export function distancesFromGram(gram: Float64Array, n: number, paddedLength: number, distances: Float64Array): Int32Array {
+  const floor = UNDERFLOW_ERROR * paddedLength;
+  const norms = new Float64Array(n);
+  for (let a = 0; a < n; a++) norms[a] = Math.sqrt(gram[a * n + a]!);
+  const direct: number[] = [];
+  for (let a = 0; a < n; a++) {
+    const gaa = gram[a * n + a]!;
+    const ra = norms[a]!;
+    for (let b = a + 1; b < n; b++) {
+      const d = gaa + gram[b * n + b]! - 2 * gram[a * n + b]!;
+      const s = ra + norms[b]!;
+      const bound = GRAM_ERROR * s * s + floor;
+      // NaN or ±∞ anywhere fails the test (every comparison with NaN is false), and so does d ≤ 0.
+      if (d > 0 && d < Number.POSITIVE_INFINITY && bound <= ACCEPTED_ERROR * d) distances[a * n + b] = d;
+      else direct.push(a, b);
+    }
+  }
+  return Int32Array.from(direct);
+}

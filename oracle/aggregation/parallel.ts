@@ -14,8 +14,8 @@
  */
 import { availableParallelism, loadavg } from "node:os";
 import { Worker } from "node:worker_threads";
-import { medianRange, trimmedMeanRange } from "./kernels.ts";
-import { arena, columnSlices, copySlice, DISTANCE_TILE_BYTES, sliceRowBytes } from "./wasm-kernels.ts";
+import { centrePicks, distancesFromGram, GRAM_MIN_ROWS, medianRange, trimmedMeanRange } from "./kernels.ts";
+import { arena, BLOCK_FLOATS, columnSlices, copySlice, DISTANCE_TILE_BYTES, roundUp, sliceRowBytes, type KernelExports, type Slice } from "./wasm-kernels.ts";
 
 /** A coordinate job: n rows of `length` float32 values, row k at k · length in `data`. */
 export type ColumnJob = { data: SharedArrayBuffer; n: number; length: number; output: SharedArrayBuffer } & (
@@ -25,7 +25,8 @@ export type ColumnJob = { data: SharedArrayBuffer; n: number; length: number; ou
 
 /**
  * A distance job on one column slice in the shared kernel memory (wasm-kernels.ts): rows of `rowBytes` at byte
- * `rows`, `stride` bytes apart; the float64 distance matrix at `distances`; chunk c is the row list of `lists[c].count` int32s at `lists[c].at`.
+ * `rows`, `stride` bytes apart; the float64 matrix (squared distances, or dot products when `gram` is 1) at `matrix`;
+ * chunk c is the row list of `lists[c].count` int32s at `lists[c].at`.
  */
 export interface DistanceJob {
   kind: "distances";
@@ -34,12 +35,28 @@ export interface DistanceJob {
   n: number;
   stride: number;
   rowBytes: number;
-  distances: number;
+  matrix: number;
   tile: number;
+  gram: 0 | 1;
   lists: { at: number; count: number }[];
 }
 
-export type WorkerJob = ColumnJob | DistanceJob;
+/**
+ * Direct squared distances for chosen pairs on one column slice: pairs as int32 (a, b) at byte `pairs`, float64
+ * results at byte `out`, chunk c covering pairs [chunks[c].first, chunks[c].first + chunks[c].count).
+ */
+export interface PairDistanceJob {
+  kind: "pair_distances";
+  memory: WebAssembly.Memory;
+  rows: number;
+  stride: number;
+  rowBytes: number;
+  pairs: number;
+  out: number;
+  chunks: { first: number; count: number }[];
+}
+
+export type WorkerJob = ColumnJob | DistanceJob | PairDistanceJob;
 
 /** Control block layout (Int32Array): next chunk to claim, chunks finished, failures, then one done-flag per chunk. */
 const NEXT = 0;
@@ -139,8 +156,8 @@ function runJob(job: WorkerJob, chunks: number, threads: number, runChunk: (chun
         progressAt = Date.now();
       } else if (Date.now() - progressAt > STALL_MS) {
         retirePool();
-        if (job.kind === "distances") {
-          // Distance chunks add into the matrix, so a late worker would add twice: the caller starts over elsewhere.
+        if (job.kind === "distances" || job.kind === "pair_distances") {
+          // These chunks add into their results, so a late worker would add twice: the caller starts over elsewhere.
           process.emitWarning("aggregation workers stalled; computing the distances again on the calling thread and no longer using workers");
           throw new WorkersStalled();
         }
@@ -191,9 +208,11 @@ export function parallelTrimmedMean(rows: readonly Float32Array[], trim: number,
 }
 
 /**
- * The full symmetric matrix of squared distances (row-major n × n; the diagonal is 0 and never read), from the SIMD
- * kernel (kernels.wat, distances). Chunks are sets of upper-triangle rows taken in pairs (a, n − 1 − a), so each
- * chunk has about the same number of pairs; the column slices are run one after another, all chunks of each.
+ * Krum's squared distances as the full symmetric matrix (row-major n × n; the diagonal is 0 and never read), as
+ * kernels.ts defines them: directly for fewer than GRAM_MIN_ROWS rows; from that many, the Gram form on centred rows
+ * where its error bound is small and directly elsewhere. The kernel runs in chunks of upper-triangle rows taken in
+ * pairs (a, n − 1 − a), so each chunk has about the same number of pairs; the column slices are run one after
+ * another, all chunks of each.
  */
 export function parallelDistances(rows: readonly Float32Array[]): Float64Array {
   const n = rows.length;
@@ -214,27 +233,57 @@ export function parallelDistances(rows: readonly Float32Array[]): Float64Array {
     }
     for (const chunk of chunks) chunk.sort((x, y) => x - y);
   }
+  const compute = (plan: readonly number[][], threadCount: number) =>
+    n >= GRAM_MIN_ROWS ? gramDistances(rows, plan, threadCount) : directDistances(rows, plan, threadCount);
   try {
-    return distancesOnce(rows, chunks, threads);
+    return compute(chunks, threads);
   } catch (error) {
     if (!(error instanceof WorkersStalled)) throw error;
     // The stalled workers may still write into the old memory: leave it to them.
     arena.abandon();
-    return distancesOnce(rows, [Array.from({ length: n }, (_, a) => a)], 1);
+    return compute([Array.from({ length: n }, (_, a) => a)], 1);
   }
 }
 
-function distancesOnce(rows: readonly Float32Array[], chunks: readonly number[][], threads: number): Float64Array {
-  const n = rows.length;
-  const length = rows[0]!.length;
+/**
+ * Runs `runSlice` on every column slice, copied into the shared memory by `prepare`. With workers there are two row
+ * areas: the next slice is prepared in one while the workers start on the other.
+ */
+function eachSlice(
+  slices: readonly Slice[],
+  areas: readonly number[],
+  prepare: (at: number, slice: Slice) => void,
+  runSlice: (at: number, slice: Slice, prepareNext: () => void) => void,
+): void {
+  prepare(areas[0]!, slices[0]!);
+  slices.forEach((slice, s) => {
+    const prepareNext = () => {
+      if (s + 1 < slices.length) prepare(areas[(s + 1) % areas.length]!, slices[s + 1]!);
+    };
+    runSlice(areas[s % areas.length]!, slice, prepareNext);
+  });
+}
+
+/** Where a distance pass keeps its rows, matrix and chunk lists in the shared memory. */
+interface PassLayout {
+  slices: Slice[];
+  areas: number[];
+  matrixAt: number;
+  /** First free byte after the matrix, for the caller's own data. */
+  freeAt: number;
+  lists: { at: number; count: number }[];
+}
+
+/** Lays out a pass over n rows of `length` values, `extraBytes` of the caller's after the matrix, and zeroes the matrix. */
+function layOutPass(n: number, length: number, chunks: readonly number[][], threads: number, extraBytes: number): PassLayout & { memory: WebAssembly.Memory; kernels: KernelExports } {
   const slices = columnSlices(n, length);
-  // With workers, two row areas: the next slice is copied into one while the workers start on the other.
   const areaBytes = sliceRowBytes(n, slices);
   const areas = threads > 1 && slices.length > 1 ? [0, areaBytes] : [0];
-  const distancesAt = areas.length * areaBytes;
-  const listsAt = distancesAt + n * n * 8;
+  const matrixAt = areas.length * areaBytes;
+  const freeAt = matrixAt + n * n * 8;
+  const listsAt = roundUp(freeAt + extraBytes, 16);
   const { memory, kernels } = arena.ensure(listsAt + n * 4);
-  new Float64Array(memory.buffer, distancesAt, n * n).fill(0);
+  new Float64Array(memory.buffer, matrixAt, n * n).fill(0);
   const listWords = new Int32Array(memory.buffer, listsAt, n);
   const lists: { at: number; count: number }[] = [];
   let next = 0;
@@ -243,34 +292,109 @@ function distancesOnce(rows: readonly Float32Array[], chunks: readonly number[][
     lists.push({ at: listsAt + next * 4, count: chunk.length });
     next += chunk.length;
   }
-  copySlice(memory, areas[0]!, rows, slices[0]!);
-  slices.forEach((slice, s) => {
-    const rowsAt = areas[s % areas.length]!;
-    const copyNext = () => {
-      if (s + 1 < slices.length) copySlice(memory, areas[(s + 1) % areas.length]!, rows, slices[s + 1]!);
-    };
-    const runChunk = (c: number) =>
-      kernels.distances(rowsAt, slice.stride, slice.rowBytes, n, lists[c]!.at, lists[c]!.count, distancesAt, DISTANCE_TILE_BYTES);
+  return { slices, areas, matrixAt, freeAt, lists, memory, kernels };
+}
+
+/** One pass of the distances kernel (squared distances or dot products) over every slice, each prepared by `prepare`. */
+function distancePass(
+  layout: PassLayout & { memory: WebAssembly.Memory; kernels: KernelExports },
+  n: number,
+  threads: number,
+  gram: 0 | 1,
+  prepare: (at: number, slice: Slice) => void,
+): void {
+  const { memory, kernels, lists, matrixAt } = layout;
+  eachSlice(layout.slices, layout.areas, prepare, (at, slice, prepareNext) => {
+    const runChunk = (c: number) => kernels.distances(at, slice.stride, slice.rowBytes, n, lists[c]!.at, lists[c]!.count, matrixAt, DISTANCE_TILE_BYTES, gram);
     if (threads <= 1) {
       runChunk(0);
-      copyNext();
+      prepareNext();
       return;
     }
-    const job: DistanceJob = {
-      kind: "distances",
-      memory,
-      rows: rowsAt,
-      n,
-      stride: slice.stride,
-      rowBytes: slice.rowBytes,
-      distances: distancesAt,
-      tile: DISTANCE_TILE_BYTES,
-      lists,
-    };
-    runJob(job, chunks.length, threads, runChunk, copyNext);
+    const job: DistanceJob = { kind: "distances", memory, rows: at, n, stride: slice.stride, rowBytes: slice.rowBytes, matrix: matrixAt, tile: DISTANCE_TILE_BYTES, gram, lists };
+    runJob(job, lists.length, threads, runChunk, prepareNext);
   });
-  const distances = new Float64Array(n * n);
-  distances.set(new Float64Array(memory.buffer, distancesAt, n * n));
+}
+
+function symmetrise(distances: Float64Array, n: number): Float64Array {
   for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) distances[b * n + a] = distances[a * n + b]!;
   return distances;
+}
+
+function directDistances(rows: readonly Float32Array[], chunks: readonly number[][], threads: number): Float64Array {
+  const n = rows.length;
+  const layout = layOutPass(n, rows[0]!.length, chunks, threads, 0);
+  distancePass(layout, n, threads, 0, (at, slice) => copySlice(layout.memory, at, rows, slice));
+  const distances = new Float64Array(n * n);
+  distances.set(new Float64Array(layout.memory.buffer, layout.matrixAt, n * n));
+  return symmetrise(distances, n);
+}
+
+function gramDistances(rows: readonly Float32Array[], chunks: readonly number[][], threads: number): Float64Array {
+  const n = rows.length;
+  const length = rows[0]!.length;
+  const picks = centrePicks(n);
+  const maxRowBytes = roundUp(Math.min(length, columnSlices(n, length)[0]!.width), BLOCK_FLOATS) * 4;
+  // After the matrix: the centre of the current slice, then the picked rows' indices.
+  const layout = layOutPass(n, length, chunks, threads, maxRowBytes + 32);
+  const centreAt = layout.freeAt;
+  const picksAt = centreAt + maxRowBytes;
+  const { memory, kernels } = layout;
+  new Int32Array(memory.buffer, picksAt, picks.length).set(picks);
+  // Pass 1: the Gram matrix of the rows centred on the median of the picked rows, slice by slice.
+  distancePass(layout, n, threads, 1, (at, slice) => {
+    copySlice(memory, at, rows, slice);
+    kernels.centre(at, slice.stride, picksAt, picks.length, centreAt, slice.rowBytes);
+    kernels.subtract(at, slice.stride, n, centreAt, slice.rowBytes);
+  });
+  const distances = new Float64Array(n * n);
+  const direct = distancesFromGram(new Float64Array(memory.buffer, layout.matrixAt, n * n), n, roundUp(length, BLOCK_FLOATS), distances);
+  if (direct.length > 0) fillDirectPairs(rows, direct, threads, distances);
+  return symmetrise(distances, n);
+}
+
+/**
+ * Pass 2, for the pairs the Gram form could not vouch for: Σ(x_a − x_b)² on the rows as they are, distances[a·n + b]
+ * for each (a, b) in `pairs`. Only the rows these pairs involve are copied.
+ */
+function fillDirectPairs(rows: readonly Float32Array[], pairs: Int32Array, threads: number, distances: Float64Array): void {
+  const n = rows.length;
+  const length = rows[0]!.length;
+  const pairCount = pairs.length / 2;
+  const involved = [...new Set(pairs)].sort((x, y) => x - y);
+  const position = new Map(involved.map((row, k) => [row, k]));
+  const compact = involved.map((row) => rows[row]!);
+  const slices = columnSlices(compact.length, length);
+  const areaBytes = sliceRowBytes(compact.length, slices);
+  const chunks = pairThreads(pairCount, length, threads);
+  const areas = chunks.length > 1 && slices.length > 1 ? [0, areaBytes] : [0];
+  const pairsAt = areas.length * areaBytes;
+  const outAt = pairsAt + pairCount * 8;
+  const { memory, kernels } = arena.ensure(outAt + pairCount * 8);
+  new Int32Array(memory.buffer, pairsAt, pairCount * 2).set(Array.from(pairs, (row) => position.get(row)!));
+  new Float64Array(memory.buffer, outAt, pairCount).fill(0);
+  eachSlice(slices, areas, (at, slice) => copySlice(memory, at, compact, slice), (at, slice, prepareNext) => {
+    const runChunk = (c: number) => {
+      const { first, count } = chunks[c]!;
+      kernels.pair_distances(at, slice.stride, slice.rowBytes, pairsAt + first * 8, count, outAt + first * 8);
+    };
+    if (chunks.length <= 1) {
+      runChunk(0);
+      prepareNext();
+      return;
+    }
+    const job: PairDistanceJob = { kind: "pair_distances", memory, rows: at, stride: slice.stride, rowBytes: slice.rowBytes, pairs: pairsAt, out: outAt, chunks };
+    runJob(job, chunks.length, threads, runChunk, prepareNext);
+  });
+  const sums = new Float64Array(memory.buffer, outAt, pairCount);
+  for (let j = 0; j < pairCount; j++) distances[pairs[2 * j]! * n + pairs[2 * j + 1]!] = sums[j]!;
+}
+
+/** Chunks of the direct pairs: one when the work is small or there are no workers, else about four per thread. */
+function pairThreads(pairCount: number, length: number, threads: number): { first: number; count: number }[] {
+  const chunkCount = threads > 1 && pairCount * length >= settings.minDistanceWork ? Math.min(pairCount, threads * 4) : 1;
+  return Array.from({ length: chunkCount }, (_, c) => {
+    const first = Math.floor((c * pairCount) / chunkCount);
+    return { first, count: Math.floor(((c + 1) * pairCount) / chunkCount) - first };
+  });
 }

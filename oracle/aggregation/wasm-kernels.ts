@@ -37,8 +37,8 @@ export function configureSlices(options: Partial<SliceSettings>): void {
   Object.assign(sliceSettings, options);
 }
 
-/** Column tile of the distance kernel: 16 KiB of each row stays in cache while every listed row uses it. */
-export const DISTANCE_TILE_BYTES = 16384;
+/** Column tile of the distance kernel: 4 KiB of each row; a group of 8 rows (32 KiB) stays in cache while later rows stream past. */
+export const DISTANCE_TILE_BYTES = 4096;
 /** The weighted sum's accumulator tile (kernels.wat, weighted_sum): 2,048 float64. */
 const SUM_TILE_FLOATS = 2048;
 
@@ -47,7 +47,11 @@ const PAGE_BYTES = 65_536;
 const MAX_PAGES = 65_536;
 
 export interface KernelExports {
-  distances(rows: number, stride: number, width: number, n: number, list: number, count: number, dist: number, tile: number): void;
+  /** gram = 0: squared distances; 1: dot products (kernels.wat). */
+  distances(rows: number, stride: number, width: number, n: number, list: number, count: number, out: number, tile: number, gram: 0 | 1): void;
+  centre(rows: number, stride: number, picks: number, m: number, out: number, bytes: number): void;
+  subtract(rows: number, stride: number, n: number, c: number, bytes: number): void;
+  pair_distances(rows: number, stride: number, width: number, pairs: number, count: number, out: number): void;
   weighted_sum(rows: number, stride: number, n: number, coefs: number, acc: number, out: number, start: number, bytes: number): void;
 }
 
@@ -76,7 +80,7 @@ export function instantiateKernels(memory: WebAssembly.Memory): KernelExports {
 }
 
 /** Rounds up to a multiple of `unit`. */
-const roundUp = (value: number, unit: number) => Math.ceil(value / unit) * unit;
+export const roundUp = (value: number, unit: number) => Math.ceil(value / unit) * unit;
 
 /** One memory, grown on demand and reused, with one kernel instance on the calling thread. */
 class KernelArena {

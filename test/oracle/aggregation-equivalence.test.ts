@@ -15,11 +15,13 @@ import {
 } from "../../oracle/aggregation/strategy.ts";
 import { configureParallelism, parallelDistances } from "../../oracle/aggregation/parallel.ts";
 import { configureSlices, DEFAULT_SLICES } from "../../oracle/aggregation/wasm-kernels.ts";
+import { ACCEPTED_ERROR, GRAM_ERROR, GRAM_MIN_ROWS, UNDERFLOW_ERROR } from "../../oracle/aggregation/kernels.ts";
 
 /*
  * Reference: the original straightforward implementation of the strategies (commit d763ac8), kept verbatim but for
- * Krum's distance, which is now blocked float32 (refKrumDistance) so SIMD can compute it. The optimised kernels must
- * reproduce it bit for bit (independent oracles compare the weights hash on chain).
+ * Krum's distances, which are now the Gram form on centred rows where its error bound allows and blocked float32
+ * differences elsewhere (refKrumDistances), so SIMD can compute them. The optimised kernels must reproduce it bit for
+ * bit (independent oracles compare the weights hash on chain).
  */
 type Update = ClientUpdate;
 interface Result {
@@ -114,11 +116,11 @@ function refSquaredDistance(a: Float32Array, b: Float32Array): number {
 }
 
 /**
- * Krum's squared distance (the definition kernels.wat computes with SIMD): float32 differences, squared in float32 and
- * summed in four float32 lanes (lane j takes the coordinates ≡ j mod 4) within blocks of 256 coordinates, from +0;
- * each block's lanes are added in float64 as (l0 + l2) + (l1 + l3), and the block values summed in float64 in block
- * order from +0. Rows count as zero-padded to whole blocks. (Math.fround of one float64 operation on float32 inputs
- * is the correctly rounded float32 operation.)
+ * The direct squared distance (kernels.wat, pair_distances): float32 differences, squared in float32 and summed in four
+ * float32 lanes (lane j takes the coordinates ≡ j mod 4) within blocks of 256 coordinates, from +0; each block's
+ * lanes are added in float64 as (l0 + l2) + (l1 + l3), and the block values summed in float64 in block order from +0.
+ * Rows count as zero-padded to whole blocks. (Math.fround of one float64 operation on float32 inputs is the correctly
+ * rounded float32 operation.)
  */
 function refKrumDistance(a: Float32Array, b: Float32Array): number {
   let total = 0;
@@ -133,6 +135,50 @@ function refKrumDistance(a: Float32Array, b: Float32Array): number {
   return total;
 }
 
+/** The same blocked sum for the dot product Σ a·b (kernels.wat, dot1x1). */
+function refDot(a: Float32Array, b: Float32Array): number {
+  let total = 0;
+  for (let start = 0; start < a.length; start += 256) {
+    const lanes = [0, 0, 0, 0];
+    for (let i = start; i < Math.min(start + 256, a.length); i++) lanes[i % 4] = Math.fround(lanes[i % 4]! + Math.fround(a[i]! * b[i]!));
+    total += lanes[0]! + lanes[2]! + (lanes[1]! + lanes[3]!);
+  }
+  return total;
+}
+
+/**
+ * Krum's squared distances, written out plainly (kernels.ts explains the bound): below GRAM_MIN_ROWS rows, the direct
+ * distance of every pair; from there, rows centred on the coordinate-wise median of 5 evenly spaced rows (NaN where
+ * any of them is NaN; −0 below +0), then for each pair the Gram form (G_aa + G_bb) − 2·G_ab when
+ * GRAM_ERROR·(√G_aa + √G_bb)² + UNDERFLOW_ERROR·(padded length) ≤ ACCEPTED_ERROR·d and d is positive and finite, else
+ * the direct distance of the uncentred rows.
+ */
+function refKrumDistances(rows: readonly Float32Array[]): number[][] {
+  const n = rows.length;
+  const length = rows[0]!.length;
+  if (n < GRAM_MIN_ROWS) return rows.map((a, i) => rows.map((b, j) => (i === j ? 0 : refKrumDistance(a, b))));
+  const m = n >= 5 ? 5 : n >= 3 ? 3 : 1;
+  const picked = Array.from({ length: m }, (_, j) => rows[Math.floor((j * n) / m)]!);
+  const centre = new Float32Array(length);
+  for (let i = 0; i < length; i++) {
+    const values = Float64Array.from(picked, (row) => row[i]!);
+    centre[i] = values.some(Number.isNaN) ? Number.NaN : values.sort()[m >> 1]!;
+  }
+  const centred = rows.map((row) => Float32Array.from(row, (x, i) => x - centre[i]!));
+  const gram = centred.map((a) => centred.map((b) => refDot(a, b)));
+  const padded = Math.ceil(length / 256) * 256;
+  return rows.map((_, a) =>
+    rows.map((__, b) => {
+      if (a === b) return 0;
+      const [lo, hi] = a < b ? [a, b] : [b, a];
+      const d = gram[lo]![lo]! + gram[hi]![hi]! - 2 * gram[lo]![hi]!;
+      const s = Math.sqrt(gram[lo]![lo]!) + Math.sqrt(gram[hi]![hi]!);
+      const bound = GRAM_ERROR * s * s + UNDERFLOW_ERROR * padded;
+      return Number.isFinite(d) && d > 0 && bound <= ACCEPTED_ERROR * d ? d : refKrumDistance(rows[lo]!, rows[hi]!);
+    }),
+  );
+}
+
 /**
  * Krum scores (Blanchard et al. 2017): for each update, the sum of squared distances to its n − f − 2 nearest
  * neighbours. Multi-Krum averages (FedAvg) the m best-scored; Krum is m = 1. Ties go to the earlier update.
@@ -144,7 +190,7 @@ function refMultiKrum(byzantine: number, selectCount: number): RefAggregate {
     const neighbours = n - byzantine - 2;
     if (neighbours < 1) throw new Error(`Krum needs n > f + 2 (n = ${n}, f = ${byzantine})`);
     if (selectCount < 1 || selectCount > n) throw new Error(`Multi-Krum cannot select ${selectCount} of ${n}`);
-    const distances = updates.map((a) => updates.map((b) => refKrumDistance(a.weights, b.weights)));
+    const distances = refKrumDistances(updates.map((u) => u.weights));
     const scores = distances.map((row, k) => {
       const others = row.filter((_, j) => j !== k).sort((x, y) => x - y);
       return others.slice(0, neighbours).reduce((sum, d) => sum + d, 0);
@@ -260,39 +306,89 @@ export function checkAll(sizes: readonly number[] = SIZES, lengths: readonly num
   return checked;
 }
 
-/** Every off-diagonal entry of the kernels' distance matrix against refKrumDistance, bit for bit. */
-function checkDistances(sizes: readonly number[], lengths: readonly number[]): number {
+/**
+ * Every off-diagonal entry of the kernels' distance matrix against refKrumDistances, bit for bit; returns how many were
+ * checked and how many of them the Gram form gave (the rest were computed directly).
+ */
+function checkDistances(sizes: readonly number[], lengths: readonly number[]): { checked: number; gram: number } {
   let checked = 0;
+  let gram = 0;
   for (const kind of KINDS) {
     for (const n of sizes) {
       for (const length of lengths) {
         const rows = makeUpdates(kind, n, length, 5).map((u) => u.weights);
         const matrix = parallelDistances(rows);
+        const expected = refKrumDistances(rows);
         for (let a = 0; a < n; a++) {
           for (let b = 0; b < n; b++) {
             if (a === b) continue;
-            const expected = refKrumDistance(rows[a]!, rows[b]!);
-            if (!Object.is(matrix[a * n + b], expected)) expect.fail(`${kind} n=${n} length=${length}: D[${a}][${b}] is ${matrix[a * n + b]}, reference ${expected}`);
+            if (!Object.is(matrix[a * n + b], expected[a]![b])) expect.fail(`${kind} n=${n} length=${length}: D[${a}][${b}] is ${matrix[a * n + b]}, reference ${expected[a]![b]}`);
             checked++;
+            if (!Object.is(expected[a]![b], refKrumDistance(rows[a]!, rows[b]!))) gram++;
           }
         }
       }
     }
   }
-  return checked;
+  return { checked, gram };
 }
 
 describe("aggregation strategies, bit-identical to the reference implementation", () => {
-  it("Krum's distance matrix equals the blocked float32 reference, alone, sliced and over 2 threads", () => {
-    expect(checkDistances([2, 5, 12], [1, 255, 256, 257, 1100])).to.be.greaterThan(1000);
+  it("Krum's distance matrix equals the reference (direct below GRAM_MIN_ROWS rows), alone, sliced and over 2 threads", () => {
+    const direct = checkDistances([2, 5, 12], [1, 255, 256, 257, 1100]);
+    expect(direct.checked).to.be.greaterThan(1000);
+    expect(direct.gram).to.equal(0);
     configureSlices({ sliceBytes: 1 });
     configureParallelism({ threads: 2, minColumnWork: 0, minDistanceWork: 0, ignoreLoad: true });
     try {
-      expect(checkDistances([9, 40], [300, 1100])).to.be.greaterThan(1000);
+      expect(checkDistances([9, 40], [300, 1100]).checked).to.be.greaterThan(1000);
     } finally {
       configureSlices(DEFAULT_SLICES);
       configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity });
     }
+  });
+
+  it("Krum's distance matrix from GRAM_MIN_ROWS rows (Gram form where its bound allows, direct elsewhere) equals the reference, alone, sliced and over 2 threads", () => {
+    const alone = checkDistances([GRAM_MIN_ROWS, GRAM_MIN_ROWS + 3], [1, 257, 600]);
+    // Both forms are exercised: smooth data mostly takes the Gram form, duplicates and specials fall back.
+    expect(alone.gram).to.be.greaterThan(alone.checked / 4).and.lessThan(alone.checked * 0.9);
+    configureSlices({ sliceBytes: 1 });
+    configureParallelism({ threads: 2, minColumnWork: 0, minDistanceWork: 0, ignoreLoad: true });
+    try {
+      expect(checkDistances([GRAM_MIN_ROWS + 1], [300, 700]).gram).to.be.greaterThan(10_000);
+    } finally {
+      configureSlices(DEFAULT_SLICES);
+      configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity });
+    }
+  });
+
+  it("Krum and Multi-Krum from GRAM_MIN_ROWS updates select and average as the reference does, alone and over 2 threads", () => {
+    for (const threads of [1, 2]) {
+      configureParallelism({ threads, minColumnWork: 0, minDistanceWork: 0, ignoreLoad: true });
+      try {
+        for (const kind of ["smooth", "duplicates", "special"] as const) {
+          const updates = makeUpdates(kind, GRAM_MIN_ROWS + 7, 300, threads);
+          for (const [f, m] of [[20, 1], [20, 50]] as const) expectSame(multiKrum(f, m)(updates), refMultiKrum(f, m)(updates), `${kind} f=${f} m=${m} threads=${threads}`);
+        }
+      } finally {
+        configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity });
+      }
+    }
+  });
+
+  it("Gram-form distances stay within ACCEPTED_ERROR of the exact distance, and in practice far closer", () => {
+    const rows = makeUpdates("smooth", GRAM_MIN_ROWS, 5000, 11).map((u) => u.weights);
+    const matrix = parallelDistances(rows);
+    let worst = 0;
+    for (let a = 0; a < rows.length; a++) {
+      for (let b = a + 1; b < rows.length; b++) {
+        let exact = 0;
+        for (let i = 0; i < 5000; i++) exact += (rows[a]![i]! - rows[b]![i]!) ** 2;
+        worst = Math.max(worst, Math.abs(matrix[a * rows.length + b]! - exact) / exact);
+      }
+    }
+    expect(worst).to.be.lessThan(ACCEPTED_ERROR);
+    expect(worst).to.be.lessThan(1e-5);
   });
 
   it("on random data with ties, duplicates, ±0, NaN, ±∞, subnormals and wide exponent ranges", () => {
