@@ -5,7 +5,7 @@
 import { parentPort } from "node:worker_threads";
 import { medianRange, trimmedMeanRange } from "./kernels.ts";
 import { drainChunks, type WorkerJob } from "./parallel.ts";
-import { columnSlices, copySlice, DISTANCE_TILE_BYTES, instantiateKernels } from "./wasm-kernels.ts";
+import { columnSlices, copySlice, DISTANCE_TILE_BYTES, distanceGroup, instantiateKernels } from "./wasm-kernels.ts";
 
 function runner(job: WorkerJob): (chunk: number) => void {
   switch (job.kind) {
@@ -22,7 +22,7 @@ function runner(job: WorkerJob): (chunk: number) => void {
     case "distances": {
       const kernels = instantiateKernels(job.memory);
       const { rows, n, stride, rowBytes, lists, matrix, tile, gram } = job;
-      return (c) => kernels.distances(rows, stride, rowBytes, n, lists[c]!.at, lists[c]!.count, matrix, tile, gram);
+      return (c) => kernels.distances(rows, stride, rowBytes, n, lists[c]!.at, lists[c]!.count, matrix, tile, gram, distanceGroup(n));
     }
     case "pair_distances": {
       const kernels = instantiateKernels(job.memory);
@@ -57,8 +57,8 @@ function warmUp(): void {
   for (let round = 0; round < 3; round++) {
     medianRange(bits, out, 0, length);
     trimmedMeanRange(bits, 4, out, 0, length);
-    kernels.distances(0, slice!.stride, slice!.rowBytes, n, listAt, n, matrixAt, DISTANCE_TILE_BYTES, 0);
-    kernels.distances(0, slice!.stride, slice!.rowBytes, n, listAt, n, matrixAt, DISTANCE_TILE_BYTES, 1);
+    kernels.distances(0, slice!.stride, slice!.rowBytes, n, listAt, n, matrixAt, DISTANCE_TILE_BYTES, 0, 2);
+    kernels.distances(0, slice!.stride, slice!.rowBytes, n, listAt, n, matrixAt, DISTANCE_TILE_BYTES, 1, 8);
     kernels.pair_distances(0, slice!.stride, slice!.rowBytes, pairsAt, n - 1, sumsAt);
   }
 }

@@ -227,11 +227,11 @@
 
   ;; For every listed row a (ascending, i32s at `list`) and every b > a, accumulates into the float64 matrix at `out`
   ;; (the caller zeroes it first): with $gram = 0 the squared distance D[a·n + b], with $gram = 1 the dot product
-  ;; G[a·n + b], and G[a·n + a] too. Listed rows are taken in groups of up to 8 consecutive rows; for each column tile
+  ;; G[a·n + b], and G[a·n + a] too. Listed rows are taken in groups of up to `group` consecutive rows (an even number); for each column tile
   ;; of `tile` bytes (a multiple of BLOCK_BYTES), every group meets every later row four at a time, so the group's
   ;; tiles stay in cache while the later rows stream past once per group rather than once per pair of rows. Tiles and
   ;; groups only change the order in which pairs are visited, never the order of any pair's own additions.
-  (func (export "distances") (param $rows i32) (param $stride i32) (param $width i32) (param $n i32) (param $list i32) (param $count i32) (param $out i32) (param $tile i32) (param $gram i32)
+  (func (export "distances") (param $rows i32) (param $stride i32) (param $width i32) (param $n i32) (param $list i32) (param $count i32) (param $out i32) (param $tile i32) (param $gram i32) (param $group i32)
     (local $start i32) (local $bytes i32) (local $t i32) (local $a i32) (local $g i32) (local $x i32)
     (local $i i32) (local $j i32) (local $b i32) (local $y i32)
     (block $tiles_done
@@ -248,7 +248,7 @@
             (local.set $g (i32.const 1))
             (block $grown
               (loop $grow
-                (br_if $grown (i32.ge_u (local.get $g) (i32.const 8)))
+                (br_if $grown (i32.ge_u (local.get $g) (local.get $group)))
                 (br_if $grown (i32.ge_u (i32.add (local.get $t) (local.get $g)) (local.get $count)))
                 (br_if $grown (i32.ne
                   (i32.load (i32.add (local.get $list) (i32.shl (i32.add (local.get $t) (local.get $g)) (i32.const 2))))

@@ -15,7 +15,7 @@
 import { availableParallelism, loadavg } from "node:os";
 import { Worker } from "node:worker_threads";
 import { centrePicks, distancesFromGram, GRAM_MIN_ROWS, medianRange, trimmedMeanRange } from "./kernels.ts";
-import { arena, BLOCK_FLOATS, columnSlices, copySlice, DISTANCE_TILE_BYTES, roundUp, sliceRowBytes, type KernelExports, type Slice } from "./wasm-kernels.ts";
+import { arena, BLOCK_FLOATS, columnSlices, copySlice, DISTANCE_TILE_BYTES, distanceGroup, roundUp, sliceRowBytes, type KernelExports, type Slice } from "./wasm-kernels.ts";
 
 /** A coordinate job: n rows of `length` float32 values, row k at k · length in `data`. */
 export type ColumnJob = { data: SharedArrayBuffer; n: number; length: number; output: SharedArrayBuffer } & (
@@ -305,7 +305,7 @@ function distancePass(
 ): void {
   const { memory, kernels, lists, matrixAt } = layout;
   eachSlice(layout.slices, layout.areas, prepare, (at, slice, prepareNext) => {
-    const runChunk = (c: number) => kernels.distances(at, slice.stride, slice.rowBytes, n, lists[c]!.at, lists[c]!.count, matrixAt, DISTANCE_TILE_BYTES, gram);
+    const runChunk = (c: number) => kernels.distances(at, slice.stride, slice.rowBytes, n, lists[c]!.at, lists[c]!.count, matrixAt, DISTANCE_TILE_BYTES, gram, distanceGroup(n));
     if (threads <= 1) {
       runChunk(0);
       prepareNext();

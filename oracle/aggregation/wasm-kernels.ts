@@ -39,6 +39,12 @@ export function configureSlices(options: Partial<SliceSettings>): void {
 
 /** Column tile of the distance kernel: 4 KiB of each row; a group of 8 rows (32 KiB) stays in cache while later rows stream past. */
 export const DISTANCE_TILE_BYTES = 4096;
+
+/**
+ * Rows per group of the distance kernel: 8 when many rows stream past each group, else 2 (pairs within a group take
+ * the one-pair shape, which would be most pairs of a small n). Affects speed only, never results.
+ */
+export const distanceGroup = (n: number) => (n >= 64 ? 8 : 2);
 /** The weighted sum's accumulator tile (kernels.wat, weighted_sum): 2,048 float64. */
 const SUM_TILE_FLOATS = 2048;
 
@@ -48,7 +54,7 @@ const MAX_PAGES = 65_536;
 
 export interface KernelExports {
   /** gram = 0: squared distances; 1: dot products (kernels.wat). */
-  distances(rows: number, stride: number, width: number, n: number, list: number, count: number, out: number, tile: number, gram: 0 | 1): void;
+  distances(rows: number, stride: number, width: number, n: number, list: number, count: number, out: number, tile: number, gram: 0 | 1, group: number): void;
   centre(rows: number, stride: number, picks: number, m: number, out: number, bytes: number): void;
   subtract(rows: number, stride: number, n: number, c: number, bytes: number): void;
   pair_distances(rows: number, stride: number, width: number, pairs: number, count: number, out: number): void;
