@@ -13,7 +13,7 @@ function runner(job: WorkerJob): (chunk: number) => void {
     case "trimmed_mean": {
       const { data, n, length } = job;
       const rows = Array.from({ length: n }, (_, k) => new Int32Array(data, k * length * 4, length));
-      const out = new Float32Array(job.output, 0, length);
+      const out = new Float32Array(data, job.output, length);
       const { bounds } = job;
       return job.kind === "median"
         ? (c) => medianRange(rows, out, bounds[c]!, bounds[c + 1]!)
