@@ -13,7 +13,7 @@
  */
 import { mulberry32 } from "../lib/data/dataset.ts";
 import { spawn, type ChildProcessByStdio } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -192,6 +192,17 @@ class NumpyBaseline {
   }
 }
 
+/** Writes and fsyncs, so the kernel's write-back of 400 MB does not compete with the first timed jobs. */
+async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
+  const handle = await open(path, "w");
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Number.POSITIVE_INFINITY;
   let worst = 0;
@@ -207,8 +218,8 @@ async function main(): Promise<void> {
     const updatesFile = join(work, "updates.f32");
     const countsFile = join(work, "counts.f64");
     // Node and numpy both read little-endian here (x86-64); the raw layout is row-major n × params.
-    await writeFile(updatesFile, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    await writeFile(countsFile, new Uint8Array(counts.buffer, counts.byteOffset, counts.byteLength));
+    await writeDurably(updatesFile, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    await writeDurably(countsFile, new Uint8Array(counts.buffer, counts.byteOffset, counts.byteLength));
     const allUpdates: ClientUpdate[] = Array.from({ length: N_MAX }, (_, k) => ({
       weights: data.subarray(k * PARAMS, (k + 1) * PARAMS),
       sampleCount: counts[k]!,

@@ -89,7 +89,7 @@ const fromEnvironment = Number.parseInt(process.env.TWINLEDGER_AGGREGATION_THREA
 const settings = {
   threads: Math.max(1, Math.min(8, Number.isFinite(fromEnvironment) ? fromEnvironment : availableParallelism())),
   /** Coordinate kernels (median, trimmed mean) go parallel from n · length values… */
-  minColumnWork: 2_000_000,
+  minColumnWork: 250_000,
   /** …and the distance kernel from (pairs · length) multiply-adds. */
   minDistanceWork: 20_000_000,
   /** Use the workers even when the machine is busy (tests). */
