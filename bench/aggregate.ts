@@ -7,7 +7,7 @@
  * numpy is single-threaded (BLAS threads pinned to 1). Ours runs the heavy kernels on up to one thread per core
  * (oracle/aggregation/parallel.ts; TWINLEDGER_AGGREGATION_THREADS=1 for single-threaded, and it stays on one thread
  * when the machine is already busy). The two sides take turns run by run on each job, each timed run right after an
- * untimed one of the same side, and each reports the median of its runs.
+ * untimed one of the same side (and, on ours, a full garbage collection), and each reports the median of its runs.
  * The updates are generated once (N_MAX × PARAMS float32), shared with numpy through a raw file, and every n uses the
  * first n updates. Each side's result vector is compared so a fast-but-wrong kernel cannot pass unnoticed.
  */
@@ -19,6 +19,8 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { coordinateMedian, fedAvg, multiKrum, trimmedMean, type Aggregate, type AggregationResult, type ClientUpdate } from "../oracle/aggregation/strategy.ts";
 
 const PARAMS = 100_000;
@@ -133,6 +135,7 @@ async function timeBoth(
     reference = await numpy.run({ ...job, repeats: 1, trim_fraction: TRIM_FRACTION, result_file: resultFile });
     numpyTimes.push(reference.median_ms);
     if (job.warmup) aggregate(updates);
+    collectGarbage();
     const started = performance.now();
     for (let b = 0; b < job.batch; b++) result = aggregate(updates);
     oursTimes.push((performance.now() - started) / job.batch);
@@ -202,6 +205,15 @@ async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
     await handle.close();
   }
 }
+
+/**
+ * A full collection before each timed run, as Python's timeit switches its collector off while it times: garbage
+ * from earlier runs (each result is a fresh 400 KB to 4 MB array) would otherwise be collected inside a timed run.
+ */
+const collectGarbage: () => void = (() => {
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+})();
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Number.POSITIVE_INFINITY;
