@@ -5,8 +5,8 @@
  *   npx node bench/aggregate.ts          → bench/results/aggregation.json
  *
  * numpy is single-threaded (BLAS threads pinned to 1). Ours runs the heavy kernels on up to one thread per core
- * (oracle/aggregation/parallel.ts; TWINLEDGER_AGGREGATION_THREADS=1 for single-threaded, and it stays on one thread
- * when the machine is already busy). The two sides take turns run by run on each job, each timed run right after an
+ * (oracle/aggregation/parallel.ts; TWINLEDGER_AGGREGATION_THREADS=1 for single-threaded; the pool's busy-machine rule
+ * is off here, see below). The two sides take turns run by run on each job, each timed run right after an
  * untimed one of the same side (and, on ours, a full garbage collection), and each reports the median of its runs.
  * The updates are generated once (N_MAX × PARAMS float32), shared with numpy through a raw file, and every n uses the
  * first n updates. Each side's result vector is compared so a fast-but-wrong kernel cannot pass unnoticed.

@@ -2,8 +2,8 @@
 
 Reads raw little-endian float32 updates (n_max x params, row-major) and float64 sample counts written by the
 TypeScript bench, prints {"numpy_version": ...}, then serves jobs: for each JSON job line on stdin it times the strategy
-`repeats` times (after one untimed warm-up; a timed run of `batch` calls counts as the mean call), writes the result vector next to the data (so the bench can check both
-sides computed the same thing) and prints one JSON result line.
+`repeats` times (after one untimed warm-up; a timed run of `batch` calls counts as the mean call), writes the result
+vector next to the data (so the bench can check both sides computed the same thing) and prints one JSON result line.
 
     /usr/bin/python3 bench/python/aggregate_numpy.py <spec.json>    (jobs on stdin)
 

@@ -203,7 +203,7 @@ function sortRange(keys: Int32Array, from: number, to: number): void {
  * the value rounded, so |error of G_ab| ≤ γ·Σ|x'_a·x'_b| ≤ γ·√(G_aa·G_bb) with γ = 65·2^-24 / (1 − 65·2^-24) (64
  * additions and a product per lane) plus at most 2^-150 per product that underflows, and
  * |error of d_ab| ≤ γ·(√G_aa + √G_bb)² + (underflow). A distance is kept only when that bound is at most
- * ACCEPTED_ERROR of it (which also bounds the centring's rounding, ~4·2^-24 relative, see krumDistances); the others
+ * ACCEPTED_ERROR of it (which also bounds the centring's rounding, ~4·2^-24 relative; parallel.ts, gramDistances); the others
  * are computed directly, Σ(x_a − x_b)² on the uncentred rows (kernels.wat, pair_distances). Both are exact functions
  * of the inputs, so every oracle gets the same bits.
  */
@@ -217,10 +217,9 @@ export const ACCEPTED_ERROR = 2 ** -13;
 /** Bound on the underflow error of a dot product, per padded coordinate (2^-150 a product, four products a distance). */
 export const UNDERFLOW_ERROR = 2 ** -147;
 
-/** The rows (1, 3 or 5 of them, evenly spaced) whose coordinate-wise median is the centre of n rows. */
+/** The five evenly spaced rows whose coordinate-wise median is the centre of n ≥ GRAM_MIN_ROWS rows. */
 export function centrePicks(n: number): number[] {
-  const m = n >= 5 ? 5 : n >= 3 ? 3 : 1;
-  return Array.from({ length: m }, (_, j) => Math.floor((j * n) / m));
+  return Array.from({ length: 5 }, (_, j) => Math.floor((j * n) / 5));
 }
 
 /**

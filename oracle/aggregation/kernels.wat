@@ -227,10 +227,10 @@
 
   ;; For every listed row a (ascending, i32s at `list`) and every b > a, accumulates into the float64 matrix at `out`
   ;; (the caller zeroes it first): with $gram = 0 the squared distance D[a·n + b], with $gram = 1 the dot product
-  ;; G[a·n + b], and G[a·n + a] too. Listed rows are taken in groups of up to `group` consecutive rows (an even number); for each column tile
-  ;; of `tile` bytes (a multiple of BLOCK_BYTES), every group meets every later row four at a time, so the group's
-  ;; tiles stay in cache while the later rows stream past once per group rather than once per pair of rows. Tiles and
-  ;; groups only change the order in which pairs are visited, never the order of any pair's own additions.
+  ;; G[a·n + b], and G[a·n + a] too. Listed rows are taken in groups of up to `group` consecutive rows; for each
+  ;; column tile of `tile` bytes (a multiple of BLOCK_BYTES), every group meets every later row four at a time, so the
+  ;; group's tiles stay in cache while the later rows stream past once per group rather than once per pair of rows.
+  ;; Tiles and groups only change the order in which pairs are visited, never the order of any pair's own additions.
   (func (export "distances") (param $rows i32) (param $stride i32) (param $width i32) (param $n i32) (param $list i32) (param $count i32) (param $out i32) (param $tile i32) (param $gram i32) (param $group i32)
     (local $start i32) (local $bytes i32) (local $t i32) (local $a i32) (local $g i32) (local $x i32)
     (local $i i32) (local $j i32) (local $b i32) (local $y i32)
@@ -404,31 +404,18 @@
         (local.set $tile (i32.add (local.get $tile) (i32.const 8192)))
         (br $tiles))))
 
-  ;; out[i] = the median of the float32 values at byte offset i of the m listed rows (m = 1, 3 or 5; row indices as
-  ;; i32s at `picks`), for i in [0, bytes), by min/max networks (f32x4.min/max: −0 below +0, NaN if any value is NaN).
-  (func (export "centre") (param $rows i32) (param $stride i32) (param $picks i32) (param $m i32) (param $out i32) (param $bytes i32)
+  ;; out[i] = the median of the float32 values at byte offset i of the five listed rows (row indices as i32s at
+  ;; `picks`), for i in [0, bytes), by a min/max network (f32x4.min/max: −0 below +0, NaN if any value is NaN):
+  ;; med5(a, b, c, d, e) = med3(max(min(a, b), min(c, d)), min(max(a, b), max(c, d)), e), with
+  ;; med3(x, y, z) = max(min(x, y), min(max(x, y), z)).
+  (func (export "centre") (param $rows i32) (param $stride i32) (param $picks i32) (param $out i32) (param $bytes i32)
     (local $o i32) (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $r4 i32)
     (local $a v128) (local $b v128) (local $c v128) (local $d v128) (local $lo v128) (local $hi v128)
     (local.set $r0 (i32.add (local.get $rows) (i32.mul (i32.load offset=0 (local.get $picks)) (local.get $stride))))
-    (if (i32.eq (local.get $m) (i32.const 1))
-      (then (memory.copy (local.get $out) (local.get $r0) (local.get $bytes)) (return)))
     (local.set $r1 (i32.add (local.get $rows) (i32.mul (i32.load offset=4 (local.get $picks)) (local.get $stride))))
     (local.set $r2 (i32.add (local.get $rows) (i32.mul (i32.load offset=8 (local.get $picks)) (local.get $stride))))
-    (if (i32.eq (local.get $m) (i32.const 3))
-      (then
-        ;; med3(a, b, c) = max(min(a, b), min(max(a, b), c))
-        (loop $three
-          (local.set $a (v128.load (i32.add (local.get $r0) (local.get $o))))
-          (local.set $b (v128.load (i32.add (local.get $r1) (local.get $o))))
-          (local.set $c (v128.load (i32.add (local.get $r2) (local.get $o))))
-          (v128.store (i32.add (local.get $out) (local.get $o))
-            (f32x4.max (f32x4.min (local.get $a) (local.get $b)) (f32x4.min (f32x4.max (local.get $a) (local.get $b)) (local.get $c))))
-          (local.set $o (i32.add (local.get $o) (i32.const 16)))
-          (br_if $three (i32.lt_u (local.get $o) (local.get $bytes))))
-        (return)))
     (local.set $r3 (i32.add (local.get $rows) (i32.mul (i32.load offset=12 (local.get $picks)) (local.get $stride))))
     (local.set $r4 (i32.add (local.get $rows) (i32.mul (i32.load offset=16 (local.get $picks)) (local.get $stride))))
-    ;; med5(a, b, c, d, e) = med3(max(min(a, b), min(c, d)), min(max(a, b), max(c, d)), e)
     (loop $five
       (local.set $a (v128.load (i32.add (local.get $r0) (local.get $o))))
       (local.set $b (v128.load (i32.add (local.get $r1) (local.get $o))))

@@ -276,14 +276,23 @@ interface PassLayout {
   lists: { at: number; count: number }[];
 }
 
-/** Lays out a pass over n rows of `length` values, `extraBytes` of the caller's after the matrix, and zeroes the matrix. */
-function layOutPass(n: number, length: number, chunks: readonly number[][], threads: number, extraBytes: number): PassLayout & { memory: WebAssembly.Memory; kernels: KernelExports } {
+/**
+ * Lays out a pass over n rows of `length` values, with `extraBytes(slices)` of the caller's after the matrix, and
+ * zeroes the matrix.
+ */
+function layOutPass(
+  n: number,
+  length: number,
+  chunks: readonly number[][],
+  threads: number,
+  extraBytes: (slices: readonly Slice[]) => number,
+): PassLayout & { memory: WebAssembly.Memory; kernels: KernelExports } {
   const slices = columnSlices(n, length);
   const areaBytes = sliceRowBytes(n, slices);
   const areas = threads > 1 && slices.length > 1 ? [0, areaBytes] : [0];
   const matrixAt = areas.length * areaBytes;
   const freeAt = matrixAt + n * n * 8;
-  const listsAt = roundUp(freeAt + extraBytes, 16);
+  const listsAt = roundUp(freeAt + extraBytes(slices), 16);
   const { memory, kernels } = arena.ensure(listsAt + n * 4);
   new Float64Array(memory.buffer, matrixAt, n * n).fill(0);
   const listWords = new Int32Array(memory.buffer, listsAt, n);
@@ -325,7 +334,7 @@ function symmetrise(distances: Float64Array, n: number): Float64Array {
 
 function directDistances(rows: readonly Float32Array[], chunks: readonly number[][], threads: number): Float64Array {
   const n = rows.length;
-  const layout = layOutPass(n, rows[0]!.length, chunks, threads, 0);
+  const layout = layOutPass(n, rows[0]!.length, chunks, threads, () => 0);
   distancePass(layout, n, threads, 0, (at, slice) => copySlice(layout.memory, at, rows, slice));
   const distances = new Float64Array(n * n);
   distances.set(new Float64Array(layout.memory.buffer, layout.matrixAt, n * n));
@@ -335,18 +344,16 @@ function directDistances(rows: readonly Float32Array[], chunks: readonly number[
 function gramDistances(rows: readonly Float32Array[], chunks: readonly number[][], threads: number): Float64Array {
   const n = rows.length;
   const length = rows[0]!.length;
-  const picks = centrePicks(n);
-  const maxRowBytes = roundUp(Math.min(length, columnSlices(n, length)[0]!.width), BLOCK_FLOATS) * 4;
-  // After the matrix: the centre of the current slice, then the picked rows' indices.
-  const layout = layOutPass(n, length, chunks, threads, maxRowBytes + 32);
+  // After the matrix: the centre of the current slice (the first slice is the widest), then the picked rows' indices.
+  const layout = layOutPass(n, length, chunks, threads, (slices) => slices[0]!.rowBytes + 32);
   const centreAt = layout.freeAt;
-  const picksAt = centreAt + maxRowBytes;
+  const picksAt = centreAt + layout.slices[0]!.rowBytes;
   const { memory, kernels } = layout;
-  new Int32Array(memory.buffer, picksAt, picks.length).set(picks);
+  new Int32Array(memory.buffer, picksAt, 5).set(centrePicks(n));
   // Pass 1: the Gram matrix of the rows centred on the median of the picked rows, slice by slice.
   distancePass(layout, n, threads, 1, (at, slice) => {
     copySlice(memory, at, rows, slice);
-    kernels.centre(at, slice.stride, picksAt, picks.length, centreAt, slice.rowBytes);
+    kernels.centre(at, slice.stride, picksAt, centreAt, slice.rowBytes);
     kernels.subtract(at, slice.stride, n, centreAt, slice.rowBytes);
   });
   const distances = new Float64Array(n * n);

@@ -55,7 +55,7 @@ const MAX_PAGES = 65_536;
 export interface KernelExports {
   /** gram = 0: squared distances; 1: dot products (kernels.wat). */
   distances(rows: number, stride: number, width: number, n: number, list: number, count: number, out: number, tile: number, gram: 0 | 1, group: number): void;
-  centre(rows: number, stride: number, picks: number, m: number, out: number, bytes: number): void;
+  centre(rows: number, stride: number, picks: number, out: number, bytes: number): void;
   subtract(rows: number, stride: number, n: number, c: number, bytes: number): void;
   pair_distances(rows: number, stride: number, width: number, pairs: number, count: number, out: number): void;
   weighted_sum(rows: number, stride: number, n: number, coefs: number, acc: number, out: number, start: number, bytes: number): void;
@@ -122,7 +122,7 @@ class KernelArena {
 
 /** The memory worker threads share. */
 export const arena = new KernelArena(true);
-/** The calling thread's own memory, for kernels it runs alone (the weighted sum up to a size, see parallel.ts). */
+/** The calling thread's own memory, for kernels it runs alone (the weighted sum). */
 const privateArena = new KernelArena(false);
 
 /** Where one column slice of n rows lies in kernel memory. */

@@ -157,12 +157,11 @@ function refKrumDistances(rows: readonly Float32Array[]): number[][] {
   const n = rows.length;
   const length = rows[0]!.length;
   if (n < GRAM_MIN_ROWS) return rows.map((a, i) => rows.map((b, j) => (i === j ? 0 : refKrumDistance(a, b))));
-  const m = n >= 5 ? 5 : n >= 3 ? 3 : 1;
-  const picked = Array.from({ length: m }, (_, j) => rows[Math.floor((j * n) / m)]!);
+  const picked = Array.from({ length: 5 }, (_, j) => rows[Math.floor((j * n) / 5)]!);
   const centre = new Float32Array(length);
   for (let i = 0; i < length; i++) {
     const values = Float64Array.from(picked, (row) => row[i]!);
-    centre[i] = values.some(Number.isNaN) ? Number.NaN : values.sort()[m >> 1]!;
+    centre[i] = values.some(Number.isNaN) ? Number.NaN : values.sort()[2]!;
   }
   const centred = rows.map((row) => Float32Array.from(row, (x, i) => x - centre[i]!));
   const gram = centred.map((a) => centred.map((b) => refDot(a, b)));
