@@ -41,6 +41,8 @@ contract DeviceRegistry is ManagedByConsortium, IDeviceRegistry {
     error InvalidStatusTransition(address deviceAccount, DeviceStatus from, DeviceStatus to);
     /// @dev The device was suspended for its reputation; only a consortium ADMIN may reactivate it.
     error ReputationHold(address deviceAccount);
+    /// @dev Two arrays that must pair up element by element differ in length.
+    error LengthMismatch(uint256 accounts, uint256 values);
 
     event AssetRegistered(uint64 indexed assetId, uint32 indexed organisationId, bytes32 label);
     event DeviceRegistered(
@@ -55,6 +57,8 @@ contract DeviceRegistry is ManagedByConsortium, IDeviceRegistry {
     event DeviceStatusChanged(
         address indexed deviceAccount, DeviceStatus previousStatus, DeviceStatus status, bool byReputation
     );
+    /// @dev Reputation's ScoreChanged events carry each device's previous and new score; this marks the write.
+    event ReputationScoresRecorded(uint256 count);
 
     IConsortiumRegistry public immutable consortium;
 
@@ -192,6 +196,24 @@ contract DeviceRegistry is ManagedByConsortium, IDeviceRegistry {
         return true;
     }
 
+    /**
+     * @notice Stores the scores the Reputation contract computed for a round, one per device.
+     * @dev Restricted to Roles.REPUTATION. Reputation emits the per-device history; the scores live here so that
+     * the write lands in each device's existing record slot.
+     * @param deviceAccounts Registered devices.
+     * @param scores Their new scores, element by element.
+     */
+    function recordReputationScores(address[] calldata deviceAccounts, uint16[] calldata scores) external restricted {
+        if (deviceAccounts.length != scores.length) revert LengthMismatch(deviceAccounts.length, scores.length);
+        for (uint256 i = 0; i < deviceAccounts.length; ++i) {
+            Device storage record = _devices[deviceAccounts[i]];
+            if (record.status == DeviceStatus.None) revert UnknownDevice(deviceAccounts[i]);
+            record.reputationScore = scores[i];
+            record.reputationScored = true;
+        }
+        emit ReputationScoresRecorded(deviceAccounts.length);
+    }
+
     /// @notice The device record (status None when unregistered).
     function device(address deviceAccount) external view returns (Device memory) {
         return _devices[deviceAccount];
@@ -201,6 +223,38 @@ contract DeviceRegistry is ManagedByConsortium, IDeviceRegistry {
     function isActive(address deviceAccount) external view returns (bool) {
         Device storage record = _devices[deviceAccount];
         return record.status == DeviceStatus.Active && consortium.isActiveOrganisation(record.organisationId);
+    }
+
+    /// @notice isActive for many devices in one call: one storage read per device, one lookup per organisation run.
+    function activeStatuses(address[] calldata deviceAccounts) external view returns (bool[] memory active) {
+        active = new bool[](deviceAccounts.length);
+        uint32 lastOrganisation;
+        bool lastOrganisationActive;
+        for (uint256 i = 0; i < deviceAccounts.length; ++i) {
+            Device storage record = _devices[deviceAccounts[i]];
+            if (record.status != DeviceStatus.Active) continue;
+            uint32 organisationId = record.organisationId;
+            if (organisationId != lastOrganisation) {
+                lastOrganisation = organisationId;
+                lastOrganisationActive = consortium.isActiveOrganisation(organisationId);
+            }
+            active[i] = lastOrganisationActive;
+        }
+    }
+
+    /**
+     * @notice What Reputation needs of each device to apply a round's changes, one word per device (status None
+     * when unregistered): bits 0-31 the organisation id, 32-47 the reputation score, 48 whether it was ever
+     * scored, 49-56 the status.
+     * @dev Packed because a round's batch decodes 1,000 of these within one transaction.
+     */
+    function scoringRecords(address[] calldata deviceAccounts) external view returns (uint256[] memory records) {
+        records = new uint256[](deviceAccounts.length);
+        for (uint256 i = 0; i < deviceAccounts.length; ++i) {
+            Device storage record = _devices[deviceAccounts[i]];
+            records[i] = uint256(record.organisationId) | (uint256(record.reputationScore) << 32)
+                | (record.reputationScored ? uint256(1) << 48 : 0) | (uint256(uint8(record.status)) << 49);
+        }
     }
 
     /// @notice The device's own status, regardless of its organisation's (one storage read).

@@ -20,16 +20,14 @@ const events: ReputationEvent[] = [
   event("DeviceRegistered", { deviceAccount: A, organisationId: 1, assetId: 1n, firmwareHash: `0x${"0".repeat(64)}`, metadataDigest: `0x${"0".repeat(64)}` }),
   event("DeviceRegistered", { deviceAccount: B, organisationId: 1, assetId: 1n, firmwareHash: `0x${"0".repeat(64)}`, metadataDigest: `0x${"0".repeat(64)}` }),
   event("DeviceRegistered", { deviceAccount: C, organisationId: 2, assetId: 1n, firmwareHash: `0x${"0".repeat(64)}`, metadataDigest: `0x${"0".repeat(64)}` }),
-  // Round 1: A accepted, B rejected; organisation 1 moves once per device.
+  // Round 1: A accepted, B rejected; organisation 1 moves once, by its devices' net change (reason 0).
   score(0, deviceId(A), 1n, 500, 510, 1),
-  score(1, orgId(1), 1n, 500, 510, 1),
   score(0, deviceId(B), 1n, 500, 460, 2),
-  score(1, orgId(1), 1n, 510, 470, 2),
+  score(1, orgId(1), 1n, 500, 470, 0),
   // Round 2: A outlier, B rejected below the threshold and suspended.
   score(0, deviceId(A), 2n, 510, 485, 3),
-  score(1, orgId(1), 2n, 470, 445, 3),
   score(0, deviceId(B), 2n, 460, 180, 2),
-  score(1, orgId(1), 2n, 445, 165, 2),
+  score(1, orgId(1), 2n, 470, 165, 0),
   event("DeviceStatusChanged", { deviceAccount: B, previousStatus: 1, status: 2, byReputation: true }),
 ];
 
@@ -42,7 +40,7 @@ describe("reputation from ScoreChanged events", () => {
     expect(byKey.get("organisation:1")!.label).toBe("Aerodyn");
   });
 
-  it("keeps one point per round (the score after the round's last change) and the round's net change", () => {
+  it("keeps one point per round and the round's net change, and counts an organisation's devices' outcomes", () => {
     const organisation = byKey.get("organisation:1")!;
     expect(organisation.history).toEqual([{ roundId: 1n, score: 470 }, { roundId: 2n, score: 165 }]);
     expect(organisation.score).toBe(165);

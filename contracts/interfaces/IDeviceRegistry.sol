@@ -19,6 +19,11 @@ interface IDeviceRegistry {
         uint40 registeredAt;
         /// @dev The block of the last status change; a device's status is constant since this block.
         uint40 statusChangedAt;
+        /// @dev Kept here for the Reputation contract, which alone writes it: the device's record slot is never zero,
+        /// so a round's scores cost one warm write per device instead of a fresh storage slot each.
+        uint16 reputationScore;
+        /// @dev False until the first score is recorded (the device then reads as Reputation's start score).
+        bool reputationScored;
         bytes32 firmwareHash;
         /// @dev The sha2-256 digest of the CIDv0 of the device's metadata (type, sensors, operating bounds).
         bytes32 metadataDigest;
@@ -27,5 +32,8 @@ interface IDeviceRegistry {
     function device(address deviceAccount) external view returns (Device memory);
     function isActive(address deviceAccount) external view returns (bool);
     function statusOf(address deviceAccount) external view returns (DeviceStatus);
+    function activeStatuses(address[] calldata deviceAccounts) external view returns (bool[] memory active);
+    function scoringRecords(address[] calldata deviceAccounts) external view returns (uint256[] memory records);
+    function recordReputationScores(address[] calldata deviceAccounts, uint16[] calldata scores) external;
     function suspendForReputation(address deviceAccount) external returns (bool suspended);
 }

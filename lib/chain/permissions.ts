@@ -38,6 +38,7 @@ export const permissions: Record<ManagedContractName, Record<string, RoleName>> 
     suspendDevice: "MEMBER",
     reactivateDevice: "MEMBER",
     revokeDevice: "MEMBER",
+    recordReputationScores: "REPUTATION",
     suspendForReputation: "REPUTATION",
   },
   ModelRegistry: {

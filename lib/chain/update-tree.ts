@@ -1,6 +1,7 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { hexToBytes, type Address, type Hex } from "viem";
 import { keccakBytes, keccakInto } from "../crypto/keccak.ts";
+import { compareAddresses } from "./reputation-batch.ts";
 import { buildTree, rootOf } from "../crypto/merkle.ts";
 
 /** One accepted device update, as committed on chain. */
@@ -28,7 +29,7 @@ export function updateTreeValue(leaf: UpdateLeaf): UpdateTreeValue {
  */
 export function buildUpdateTree(leaves: readonly UpdateLeaf[]): StandardMerkleTree<UpdateTreeValue> {
   if (leaves.length === 0) throw new Error("cannot commit a round with no accepted updates");
-  const ordered = [...leaves].sort((a, b) => (a.device.toLowerCase() < b.device.toLowerCase() ? -1 : a.device.toLowerCase() > b.device.toLowerCase() ? 1 : 0));
+  const ordered = [...leaves].sort((a, b) => compareAddresses(a.device, b.device));
   return StandardMerkleTree.of(ordered.map(updateTreeValue), [...updateLeafEncoding], { sortLeaves: false });
 }
 
@@ -63,6 +64,6 @@ function updateLeafInto(leaf: UpdateLeaf, out: Uint8Array, offset: number): void
  */
 export function updateTreeRoot(leaves: readonly UpdateLeaf[]): Hex {
   if (leaves.length === 0) throw new Error("cannot commit a round with no accepted updates");
-  const ordered = [...leaves].sort((a, b) => (a.device.toLowerCase() < b.device.toLowerCase() ? -1 : a.device.toLowerCase() > b.device.toLowerCase() ? 1 : 0));
+  const ordered = [...leaves].sort((a, b) => compareAddresses(a.device, b.device));
   return rootOf(buildTree(ordered.length, (index, nodes, offset) => updateLeafInto(ordered[index]!, nodes, offset)));
 }

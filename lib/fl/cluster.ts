@@ -119,6 +119,8 @@ export interface RoundSummary {
   gasUsed: bigint;
   transactions: number;
   seconds: number;
+  /** The leader's reputation batch for the round landed by the time the summary was taken. */
+  reputationScored: boolean;
 }
 
 /** Spreads `count` devices over three organisations, one device per asset. */
@@ -521,6 +523,7 @@ export class Cluster {
       gasUsed,
       transactions,
       seconds,
+      reputationScored: await this.contracts.reputation.read.isRoundScored([roundId]),
     };
   }
 

@@ -85,6 +85,7 @@ export const roundRecordSchema = z.object({
   gasUsed: bigintText,
   transactions: z.number().int(),
   seconds: z.number(),
+  reputationScored: z.boolean().optional(),
 });
 export type RoundRecord = z.output<typeof roundRecordSchema>;
 

@@ -74,6 +74,7 @@ const scenarios: Record<ManagedContractName, Record<string, ScenarioFactory>> = 
       return { as: member(f), send: (c) => c.devices.write.reactivateDevice([device0(f)]), event: "DeviceStatusChanged" };
     },
     revokeDevice: async (f) => ({ as: member(f), send: (c) => c.devices.write.revokeDevice([device0(f)]), event: "DeviceStatusChanged" }),
+    recordReputationScores: async (f) => ({ as: await actAsContract(f, f.addresses.Reputation), send: (c) => c.devices.write.recordReputationScores([[device0(f)], [420]]), event: "ReputationScoresRecorded" }),
     suspendForReputation: async (f) => ({ as: await actAsContract(f, f.addresses.Reputation), send: (c) => c.devices.write.suspendForReputation([device0(f)]), event: "DeviceStatusChanged" }),
   },
   ModelRegistry: {

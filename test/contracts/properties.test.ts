@@ -4,6 +4,7 @@ import { network } from "hardhat";
 import { describe, it } from "node:test";
 import { parseEventLogs, type Hex } from "viem";
 import { modelRegistryAbi } from "../../lib/chain/abis.generated.ts";
+import { orderScoreChanges } from "../../lib/chain/reputation-batch.ts";
 import { makeFixture, type Fixture } from "../helpers/fixture.ts";
 import { commit, latestTimestamp, updateLeaves, weightsHashA, weightsHashB } from "../helpers/rounds.ts";
 import { noPrivacy } from "../../lib/chain/policy.ts";
@@ -55,7 +56,8 @@ async function play(f: Fixture, op: Operation): Promise<void> {
       return attempt(async () => {
         const oracle = f.as(f.wallets.oracles[0]!);
         const roundId = await oracle.models.read.roundCount();
-        const changes = devices.map((device, i) => ({ deviceAccount: device.address, delta: op.deltas[i]!, reason: op.deltas[i]! >= 0 ? 1 : 3 }));
+        const organisationOf = new Map(devices.map((device) => [device.address, device.organisationId]));
+        const changes = orderScoreChanges(devices.map((device, i) => ({ deviceAccount: device.address, delta: op.deltas[i]!, reason: op.deltas[i]! >= 0 ? 1 : 3 })), (account) => organisationOf.get(account)!);
         await f.send(oracle.reputation.write.applyRoundChanges([roundId, changes]));
       });
     case "round":

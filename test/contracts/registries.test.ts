@@ -109,6 +109,18 @@ describe("DeviceRegistry", () => {
     await expectRevert(member.write.updateFirmware([device, `0x${"00".repeat(32)}`]), "InvalidFirmwareHash");
   });
 
+  it("answers isActive for many devices in one call", async () => {
+    const f = await networkHelpers.loadFixture(deployAndSeed);
+    const [active, suspended, ofSuspendedOrganisation] = [f.seed.devices[0]!, f.seed.devices[1]!, f.seed.devices.find((d) => d.organisationId === 2)!];
+    await f.send(f.as(f.wallets.members[0]!).devices.write.suspendDevice([suspended.address]));
+    await f.send(f.as(f.wallets.governance).consortium.write.suspendOrganisation([2]));
+    const accounts = [active.address, suspended.address, ofSuspendedOrganisation.address, newDevice("never-registered"), active.address];
+    const devices = f.as(f.wallets.auditor).devices;
+    const one = await Promise.all(accounts.map((account) => devices.read.isActive([account])));
+    expect(one).to.deep.equal([true, false, false, false, true]);
+    expect(await devices.read.activeStatuses([accounts])).to.deep.equal(one);
+  });
+
   it("never reactivates a revoked device", async () => {
     const f = await networkHelpers.loadFixture(deployAndSeed);
     const device = f.seed.devices[0]!.address;

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { describe, it } from "node:test";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { parseEventLogs, type Hex } from "viem";
+import { createWalletClient, custom, parseEventLogs, type Address, type Hex } from "viem";
+import { orderScoreChanges } from "../../lib/chain/reputation-batch.ts";
 import { makeFixture } from "../helpers/fixture.ts";
 import { expectRevert } from "../helpers/revert.ts";
 import { openRound } from "../helpers/rounds.ts";
@@ -11,6 +12,9 @@ const connection = await network.create();
 const { networkHelpers } = connection;
 const deployAndSeed = makeFixture(connection);
 
+/** The batch in the order applyRoundChanges requires; these tests' devices all belong to organisation 1. */
+const inOrder = <T extends { deviceAccount: Address; delta: number; reason: number }>(changes: T[]): T[] => orderScoreChanges(changes, () => 1);
+
 describe("Reputation", () => {
   it("starts everyone at the start score and moves devices and their organisation together", async () => {
     const f = await networkHelpers.loadFixture(deployAndSeed);
@@ -18,7 +22,7 @@ describe("Reputation", () => {
     const [a, b] = [f.seed.devices[0]!.address, f.seed.devices[1]!.address];
     expect(await oracle.read.deviceScore([a])).to.equal(500);
     const roundId = await openRound(f);
-    await f.send(oracle.write.applyRoundChanges([roundId, [{ deviceAccount: a, delta: 40, reason: 1 }, { deviceAccount: b, delta: -25, reason: 3 }]]));
+    await f.send(oracle.write.applyRoundChanges([roundId, inOrder([{ deviceAccount: a, delta: 40, reason: 1 }, { deviceAccount: b, delta: -25, reason: 3 }])]));
     expect(await oracle.read.deviceScore([a])).to.equal(540);
     expect(await oracle.read.deviceScore([b])).to.equal(475);
     expect(await oracle.read.organisationScore([1])).to.equal(515);
@@ -39,6 +43,61 @@ describe("Reputation", () => {
     await expectRevert(oracle.write.applyRoundChanges([round2, [{ deviceAccount: ghost, delta: 1, reason: 1 }]]), "UnknownDevice", [ghost]);
     const tooMany = Array.from({ length: 1025 }, () => ({ deviceAccount: a, delta: 0, reason: 0 }));
     await expectRevert(oracle.write.applyRoundChanges([round2, tooMany]), "BatchTooLarge", [1025n, 1024n]);
+  });
+
+  it("takes a batch only by organisation, then device address, so no device is scored twice in a round", async () => {
+    const f = await networkHelpers.loadFixture(deployAndSeed);
+    const oracle = f.as(f.wallets.oracles[0]!).reputation;
+    const change = (device: { address: Address }) => ({ deviceAccount: device.address, delta: 10, reason: 1 });
+    const [low, high] = inOrder(f.seed.devices.filter((d) => d.organisationId === 1).slice(0, 2).map(change));
+    const other = change(f.seed.devices.find((d) => d.organisationId === 2)!);
+    const roundId = await openRound(f);
+    await expectRevert(oracle.write.applyRoundChanges([roundId, [high!, low!]]), "UnorderedBatch", [1n]);
+    await expectRevert(oracle.write.applyRoundChanges([roundId, [low!, high!, high!]]), "UnorderedBatch", [2n]);
+    await expectRevert(oracle.write.applyRoundChanges([roundId, [other, low!, high!]]), "UnorderedBatch", [1n]);
+    expect(await oracle.read.isRoundScored([roundId])).to.equal(false);
+    await f.send(oracle.write.applyRoundChanges([roundId, [low!, high!, other]]));
+    expect(await oracle.read.deviceScore([low!.deviceAccount])).to.equal(510);
+    expect(await oracle.read.organisationScore([1])).to.equal(520);
+    expect(await oracle.read.organisationScore([2])).to.equal(510);
+  });
+
+  it("records an organisation's net change over the batch as one event, clamping after every change", async () => {
+    const f = await networkHelpers.loadFixture(deployAndSeed);
+    const oracle = f.as(f.wallets.oracles[0]!).reputation;
+    await f.send(f.as(f.wallets.governance).reputation.write.setSuspendThreshold([0]));
+    const [a, b] = f.seed.devices.filter((d) => d.organisationId === 1).map((d) => d.address);
+    const batch = inOrder([{ deviceAccount: a!, delta: 700, reason: 1 }, { deviceAccount: b!, delta: -300, reason: 3 }]);
+    // The organisation clamps between its devices' changes, in batch order: 500 → 1000 (not 1200) → 700, or 500 → 200 → 900.
+    let expected = 500;
+    for (const change of batch) expected = Math.min(1000, Math.max(0, expected + change.delta));
+    const roundId = await openRound(f);
+    const receipt = await f.send(oracle.write.applyRoundChanges([roundId, batch]));
+    const events = parseEventLogs({ abi: oracle.abi, logs: receipt.logs, eventName: "ScoreChanged" });
+    expect(events.filter((e) => e.args.subject === 0).map((e) => e.args.score)).to.deep.equal(batch.map((change) => Math.min(1000, Math.max(0, 500 + change.delta))));
+    const organisationEvents = events.filter((e) => e.args.subject === 1).map((e) => [e.args.previous, e.args.score, e.args.reason]);
+    expect(organisationEvents).to.deep.equal([[500, expected, 0]]);
+    expect(await oracle.read.organisationScore([1])).to.equal(expected);
+  });
+
+  it("keeps device scores in the registry's device record, which only the Reputation contract writes", async () => {
+    const f = await networkHelpers.loadFixture(deployAndSeed);
+    const oracle = f.as(f.wallets.oracles[0]!).reputation;
+    const devices = f.as(f.wallets.auditor).devices;
+    const a = f.seed.devices[0]!.address;
+    expect((await devices.read.device([a])).reputationScored).to.equal(false);
+    await f.send(oracle.write.applyRoundChanges([await openRound(f), [{ deviceAccount: a, delta: -7, reason: 3 }]]));
+    const record = await devices.read.device([a]);
+    expect([record.reputationScore, record.reputationScored]).to.deep.equal([493, true]);
+    // Packed: organisation id, score << 32, scored << 48, status << 49.
+    expect((await devices.read.scoringRecords([[a]]))[0]).to.equal(1n | (493n << 32n) | (1n << 48n) | (1n << 49n));
+    // The Reputation contract's own calls are checked too: arrays that pair up, and registered devices only.
+    await networkHelpers.impersonateAccount(f.addresses.Reputation);
+    await networkHelpers.setBalance(f.addresses.Reputation, 10n ** 18n);
+    const asReputation = f.as(createWalletClient({ account: f.addresses.Reputation, chain: f.clients.publicClient.chain, transport: custom(connection.provider, { retryCount: 0 }) }) as unknown as typeof f.wallets.governance).devices;
+    await expectRevert(asReputation.write.recordReputationScores([[a], [1, 2]]), "LengthMismatch", [1n, 2n]);
+    const ghost = "0x000000000000000000000000000000000000dEaD";
+    await expectRevert(asReputation.write.recordReputationScores([[ghost], [1]]), "UnknownDevice", [ghost]);
   });
 
   it("clamps scores to 0..1000", async () => {
@@ -64,7 +123,7 @@ describe("Reputation", () => {
     const [a, b] = [f.seed.devices[0]!.address, f.seed.devices[1]!.address];
     const roundId = await openRound(f);
     // Threshold 200: a drops to 199 and is suspended; b drops to exactly 200 and stays active.
-    await f.send(oracle.write.applyRoundChanges([roundId, [{ deviceAccount: a, delta: -301, reason: 3 }, { deviceAccount: b, delta: -300, reason: 3 }]]));
+    await f.send(oracle.write.applyRoundChanges([roundId, inOrder([{ deviceAccount: a, delta: -301, reason: 3 }, { deviceAccount: b, delta: -300, reason: 3 }])]));
     const devices = f.as(f.wallets.members[0]!).devices;
     const record = await devices.read.device([a]);
     expect(record.status).to.equal(2);

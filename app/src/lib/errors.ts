@@ -86,6 +86,8 @@ export const errorWords: Record<string, (args: Args) => string> = {
   TaskMismatch: () => "The update is for another task.",
   BatchTooLarge: ([size, max]) => `The batch has ${String(size)} entries; at most ${String(max)} are allowed.`,
   EmptyBatch: () => "The batch is empty.",
+  UnorderedBatch: ([index]) => `Entry ${String(index)} of the batch is out of order: entries go by organisation, then device address, each device once.`,
+  LengthMismatch: ([accounts, values]) => `${String(accounts)} devices were given with ${String(values)} values; they must pair up.`,
   RoundAlreadyScored: ([round]) => `Round ${String(round)} is already scored.`,
   ScoreOutOfRange: () => "The score is out of range.",
   InvalidWindow: () => "The telemetry window is malformed.",

@@ -1,7 +1,7 @@
 /**
  * Reputation as the Reputation contract's events tell it: every ScoreChanged (subject 0 = a device, its id the
- * device address in the low 20 bytes; subject 1 = an organisation, its id the organisation id) with the round and
- * reason, joined with the registry's events for names. Subjects never scored read as the start score, as on chain.
+ * device address in the low 20 bytes, with the reason for its change; subject 1 = an organisation, its id the
+ * organisation id, once per round with its net change), joined with the registry's events for names. Subjects never scored read as the start score, as on chain.
  * Pure, so it is tested without a chain.
  */
 import { getAddress, type Address, type Hex } from "viem";
@@ -26,7 +26,7 @@ export function organisationOfSubject(subjectId: Hex): number {
 
 export interface ScorePoint {
   roundId: bigint;
-  /** The score once the round's changes were applied (an organisation moves once per device of the round). */
+  /** The score once the round's changes were applied. */
   score: number;
 }
 
@@ -91,6 +91,10 @@ export function deriveReputation(events: readonly ReputationEvent[], startScore:
         if (kind === SUBJECT_DEVICE) {
           const device = deviceOfSubject(subjectId);
           record = subject("device", `device:${device.toLowerCase()}`, device, undefined);
+          // An organisation's own event is its round's net change (REASON_ROUND_NET): its outcomes are its devices'.
+          const organisationId = record.organisationId;
+          record.counts[scoreOutcome(reason)] += 1;
+          if (organisationId !== undefined) subject("organisation", `organisation:${organisationId}`, `organisation ${organisationId}`, organisationId).counts[scoreOutcome(reason)] += 1;
         } else {
           const id = organisationOfSubject(subjectId);
           record = subject("organisation", `organisation:${id}`, `organisation ${id}`, id);
@@ -103,7 +107,6 @@ export function deriveReputation(events: readonly ReputationEvent[], startScore:
         record.score = score;
         record.lastRound = roundId;
         record.lastChange = score - (firstScoreInRound.get(record.key)?.previous ?? previous);
-        record.counts[scoreOutcome(reason)] += 1;
         break;
       }
     }
