@@ -30,16 +30,23 @@ for (const devices of sizes) {
   const rounds: RoundSummary[] = [];
   try {
     for (let r = 0; r < 2; r++) {
-      const summary = await cluster.runRound((p) => process.stdout.write(`\r  round ${r + 1}: ${p.phase} ${p.updatesSent}/${p.devices}`.padEnd(50)));
-      process.stdout.write("\n");
-      console.log(`  round ${r + 1}: ${summary.status}, ${summary.participants} participants, ${summary.seconds.toFixed(2)} s, ${summary.gasUsed} gas`);
+      const roundStarted = Date.now();
+      let lastPhase = "";
+      // A terminal gets a live line; a log gets one line per phase, with the time it began.
+      const summary = await cluster.runRound((p) => {
+        if (process.stdout.isTTY) process.stdout.write(`\r  round ${r + 1}: ${p.phase} ${p.updatesSent}/${p.devices}`.padEnd(50));
+        else if (p.phase !== lastPhase) console.log(`  round ${r + 1}: ${p.phase} at ${((Date.now() - roundStarted) / 1000).toFixed(1)} s`);
+        lastPhase = p.phase;
+      });
+      if (process.stdout.isTTY) process.stdout.write("\n");
+      console.log(`  round ${r + 1}: ${summary.status}, ${summary.participants} participants, ${summary.seconds.toFixed(2)} s, ${summary.gasUsed} gas${summary.reputationScored ? "" : ", reputation NOT scored"}`);
       rounds.push(summary);
     }
   } finally {
     await cluster.stop();
   }
   results[`devices_${devices}_s`] = Number(rounds[1]!.seconds.toFixed(2));
-  detail[`devices_${devices}`] = { first_round_s: Number(rounds[0]!.seconds.toFixed(2)), warm_round_s: Number(rounds[1]!.seconds.toFixed(2)), setup_s: Number(setupSeconds.toFixed(1)), participants: rounds.map((r) => r.participants), status: rounds.map((r) => r.status), gas: rounds.map((r) => Number(r.gasUsed)) };
+  detail[`devices_${devices}`] = { first_round_s: Number(rounds[0]!.seconds.toFixed(2)), warm_round_s: Number(rounds[1]!.seconds.toFixed(2)), setup_s: Number(setupSeconds.toFixed(1)), participants: rounds.map((r) => r.participants), status: rounds.map((r) => r.status), gas: rounds.map((r) => Number(r.gasUsed)), reputation_scored: rounds.map((r) => r.reputationScored) };
 }
 
 mkdirSync("bench/results", { recursive: true });

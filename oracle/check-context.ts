@@ -26,10 +26,10 @@ export function chainCheckContext(sources: CheckSources): CheckContext {
     chainId: sources.chainId,
     updateLedger: sources.updateLedger,
     taskId: sources.taskId,
+    // The common answer (active) in one read; the record only to tell unknown from inactive.
     deviceStatus: async (device) => {
-      const record = await devices.read.device([device]);
-      if (record.status === DeviceStatus.None) return "none";
-      return (await devices.read.isActive([device])) ? "active" : "inactive";
+      if (await devices.read.isActive([device])) return "active";
+      return (await devices.read.statusOf([device])) === DeviceStatus.None ? "none" : "inactive";
     },
     round: async (roundId) => {
       const round = await models.read.round([roundId]);

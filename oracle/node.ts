@@ -2,10 +2,12 @@ import type { LayersModel } from "@tensorflow/tfjs";
 import { join } from "node:path";
 import type { Server } from "node:http";
 import { getAddress, keccak256, toBytes, type Address, type Hex } from "viem";
+import { z } from "zod";
 import { connectRpc, confirm, type ChainClients } from "../lib/chain/clients.ts";
 import { suiteContracts, type SuiteContracts } from "../lib/chain/contracts.ts";
 import { readDeployment, type Deployment } from "../lib/chain/deployment.ts";
 import { privacyOf, type TaskPrivacy } from "../lib/chain/policy.ts";
+import { deviceScoreOfScoringRecord, orderScoreChanges, organisationOfScoringRecord } from "../lib/chain/reputation-batch.ts";
 import { RoundStatus, VersionStatus } from "../lib/chain/status.ts";
 import { buildUpdateTree, type UpdateLeaf } from "../lib/chain/update-tree.ts";
 import type { FederatedData } from "../lib/data/dataset.ts";
@@ -36,6 +38,16 @@ import { applyXaiWeights } from "./xai/weighting.ts";
 const Reason = { accepted: 1, rejected: 2, outlier: 3 } as const;
 const SCORE = { accepted: 10, rejected: -40, outlier: -25 } as const;
 const TICK_MS = 250;
+/** Updates per page of GET /rounds/:id/accepted/:from. */
+const ACCEPTED_PAGE = 64;
+/** Checks an attester runs at once while a round is open: the devices are still training on the same cores. */
+const PRECHECK_CONCURRENCY = 4;
+
+/** The leader's GET /rounds/:id/sealed: the envelopes (each checked on its own) and the devices it names for them. */
+const sealedResponseSchema = z.object({
+  updates: z.array(z.unknown()),
+  devices: z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/).transform((device) => device as Address)).optional(),
+});
 
 type Log = (event: string, fields?: Record<string, unknown>) => void;
 
@@ -59,6 +71,8 @@ export class OracleNode {
   readonly #baseWeights = new Map<bigint, Float32Array>();
   /** Per round: which sealed devices the aggregation treated as outliers (computed once, at proposal). */
   readonly #outliers = new Map<bigint, Set<Address>>();
+  /** Per round, the leader's accepted updates this oracle checked while the round was open, by envelope JSON. */
+  readonly #prechecked = new Map<bigint, { next: number; passed: Map<string, AcceptedUpdate> }>();
   /** Per round: when a failed reputation batch may be tried again (a failure must not become a busy loop). */
   readonly #scoreRetryAt = new Map<bigint, number>();
 
@@ -157,7 +171,14 @@ export class OracleNode {
       const roundId = BigInt(sealedMatch[1]!);
       const sealed = this.state.sealed(roundId);
       if (!sealed) throw new HttpError(404, `this oracle did not seal round ${roundId}`);
-      return { status: 200, body: { roundId: roundId.toString(), updates: sealed.map((u) => envelopeToJson(u.envelope)) } };
+      // `devices` lets an attester read every signer's status in one call; it still recovers each signer itself.
+      return { status: 200, body: { roundId: roundId.toString(), updates: sealed.map((u) => envelopeToJson(u.envelope)), devices: sealed.map((u) => u.device) } };
+    }
+    const acceptedMatch = /^\/rounds\/(\d+)\/accepted\/(\d+)$/.exec(path);
+    if (method === "GET" && acceptedMatch) {
+      // The updates accepted so far, from position `from` on, so attesters can check them while the round is open.
+      const accepted = this.state.accepted(BigInt(acceptedMatch[1]!)).slice(Number(acceptedMatch[2]!), Number(acceptedMatch[2]!) + ACCEPTED_PAGE);
+      return { status: 200, body: { updates: accepted.map((u) => envelopeToJson(u.envelope)), devices: accepted.map((u) => u.device) } };
     }
     const roundMatch = /^\/rounds\/(\d+)$/.exec(path);
     if (method === "GET" && roundMatch) {
@@ -266,6 +287,7 @@ export class OracleNode {
     switch (status) {
       case RoundStatus.Open:
         if (leading) await this.#maybeSeal(roundId, round.deadline);
+        else await this.#precheck(roundId);
         return;
       case RoundStatus.Committed:
         if (leading && round.proposedVersion === 0n) await this.#propose(roundId, round);
@@ -290,6 +312,8 @@ export class OracleNode {
             return;
           }
         }
+        // A round decided without this oracle attesting (voided, or the quorum came first) leaves its checks here.
+        this.#prechecked.delete(roundId);
         this.#finished.add(roundId);
         return;
       default:
@@ -308,8 +332,8 @@ export class OracleNode {
       if (accepted.length === 0 || (heard < this.config.expectedParticipants && !windowOpen)) return;
       this.log("sealing", { roundId: roundId.toString(), accepted: accepted.length, heard, now: now.toString(), deadline: deadline.toString() });
       // A device revoked since its update arrived would make the commitment challengeable: leave it out.
-      const eligible: AcceptedUpdate[] = [];
-      for (const update of accepted) if (await this.contracts.devices.read.isActive([update.device])) eligible.push(update);
+      const active = await this.contracts.devices.read.activeStatuses([accepted.map((update) => update.device)]);
+      const eligible = accepted.filter((_, index) => active[index] === true);
       if (eligible.length === 0) return;
       const tree = buildUpdateTree(eligible.map(leafOf));
       const byDevice = new Map(eligible.map((u) => [u.device, u]));
@@ -333,15 +357,17 @@ export class OracleNode {
   async #aggregateSealed(roundId: bigint, round: { baseVersion: bigint; participationBlock: number; participantsRoot: Hex }, sealed: AcceptedUpdate[], options: { requestDecryption?: boolean } = {}) {
     const tree = buildUpdateTree(sealed.map(leafOf));
     if (tree.root !== round.participantsRoot) throw new Error(`the sealed updates of round ${roundId} build root ${tree.root}, the chain has ${round.participantsRoot}`);
-    const ordered = [...tree.entries()].map(([, value]) => sealed.find((u) => u.device === value[0])!);
+    const byDevice = new Map(sealed.map((update) => [update.device, update]));
+    const ordered = [...tree.entries()].map(([, value]) => byDevice.get(value[0])!);
     const privacy = privacyOf(await this.contracts.models.read.policyOf([this.taskId]));
     if (privacy.encryptedAggregation) {
       const weights = await this.#encryptedAggregate(roundId, round.baseVersion, ordered, privacy, options.requestDecryption === true);
       return { ordered, clientUpdates: [] as ClientUpdate[], result: { weights, selected: ordered.map((_, index) => index) }, privacy };
     }
-    const clientUpdates: ClientUpdate[] = await mapConcurrently(ordered, 16, async (update) => {
+    const reputations = await this.#reputationsAt(ordered.map((update) => update.device), BigInt(round.participationBlock));
+    const clientUpdates: ClientUpdate[] = await mapConcurrently(ordered, 16, async (update, index) => {
       const weights = bytesToWeights(await this.store.cat(update.envelope.update.updateCid, undefined, { timeoutMs: 30_000 }));
-      const reputation = await this.contracts.reputation.read.deviceScore([update.device], { blockNumber: BigInt(round.participationBlock) });
+      const reputation = reputations[index]!;
       const localMetric = update.envelope.update.metrics[0];
       return {
         weights,
@@ -353,6 +379,15 @@ export class OracleNode {
     });
     const aggregated = await this.#aggregatePlain(roundId, round, clientUpdates);
     return { ordered, clientUpdates, result: aggregated, privacy };
+  }
+
+  /** Reputation.deviceScore of each device at a block, in two reads instead of one per device. */
+  async #reputationsAt(devices: Address[], blockNumber: bigint): Promise<number[]> {
+    const [records, startScore] = await Promise.all([
+      this.contracts.devices.read.scoringRecords([devices], { blockNumber }),
+      this.contracts.reputation.read.startScore({ blockNumber }),
+    ]);
+    return records.map((record) => deviceScoreOfScoringRecord(record, startScore));
   }
 
   async #aggregatePlain(roundId: bigint, round: { baseVersion: bigint }, clientUpdates: ClientUpdate[]): Promise<{ weights: Float32Array; selected: number[] }> {
@@ -489,20 +524,68 @@ export class OracleNode {
     }
   }
 
+  /**
+   * While a round is open, checks the updates the leader has accepted so far (everything about each update itself,
+   * as #attest does), so that attesting after the proposal is mostly done already. Failures are not kept: the
+   * update is checked again, and refused with its reason, when the sealed round arrives.
+   */
+  async #precheck(roundId: bigint): Promise<void> {
+    const progress = this.#prechecked.get(roundId) ?? { next: 0, passed: new Map<string, AcceptedUpdate>() };
+    this.#prechecked.set(roundId, progress);
+    let page: z.output<typeof sealedResponseSchema>;
+    try {
+      const response = await fetch(`${this.#leaderOf(roundId).url}/rounds/${roundId}/accepted/${progress.next}`);
+      if (!response.ok) return;
+      page = sealedResponseSchema.parse(await response.json());
+    } catch {
+      return; // The leader is down or restarting: attesting will fetch the sealed round in full.
+    }
+    if (page.updates.length === 0) return;
+    const precheckContext = await this.#leaderAcceptedContext(roundId);
+    await mapConcurrently(page.updates, PRECHECK_CONCURRENCY, async (json) => {
+      const check = await checkUpdate(precheckContext, json);
+      if (check.ok) progress.passed.set(JSON.stringify(json), { device: check.device, envelope: check.envelope });
+    });
+    progress.next += page.updates.length;
+  }
+
+  /**
+   * The checks for an update the leader accepted: the round's open, deadline and nonce checks were the leader's to
+   * make (the round may be sealed by now); everything about the update itself (signature, device, content, shape,
+   * bounds) is checked again. The privacy policy is read once for all of them.
+   */
+  async #leaderAcceptedContext(roundId: bigint): Promise<CheckContext> {
+    const context = this.#checkContext();
+    const roundInfo = await context.round(roundId);
+    if (!roundInfo) throw new Error(`round ${roundId} vanished`);
+    const privacy = await context.privacy();
+    return { ...context, round: async () => ({ ...roundInfo, open: true, deadline: 2n ** 63n }), now: async () => 0n, isNonceUsed: () => false, hasAccepted: () => false, privacy: async () => privacy };
+  }
+
   async #attest(roundId: bigint, round: { baseVersion: bigint; proposedVersion: bigint; participationBlock: number; participantsRoot: Hex }): Promise<void> {
     const leader = this.#leaderOf(roundId);
     let computed: Hex = `0x${"00".repeat(32)}`;
+    let reused = 0;
     try {
       const response = await fetch(`${leader.url}/rounds/${roundId}/sealed`);
       if (!response.ok) throw new Error(`leader ${leader.url} answered ${response.status}`);
-      const body = (await response.json()) as { updates: unknown[] };
-      // The round is sealed, so its open/deadline/nonce checks were the leader's to make; everything about the
-      // update itself (signature, device, content, shape, bounds) is checked again here.
-      const context = this.#checkContext();
-      const roundInfo = await context.round(roundId);
-      if (!roundInfo) throw new Error(`round ${roundId} vanished`);
-      const sealedContext: CheckContext = { ...context, round: async () => ({ ...roundInfo, open: true, deadline: 2n ** 63n }), now: async () => 0n, isNonceUsed: () => false, hasAccepted: () => false };
+      const body = sealedResponseSchema.parse(await response.json());
+      const context = await this.#leaderAcceptedContext(roundId);
+      // Statuses of the devices the leader names read in one call; a signer the leader did not name (a recovered
+      // address differs) is read from the chain on its own.
+      const named = body.devices ?? [];
+      const activeNamed = named.length > 0 ? await this.contracts.devices.read.activeStatuses([named]) : [];
+      const statusOfNamed = new Map(named.map((device, i) => [getAddress(device), activeNamed[i] ? "active" as const : undefined]));
+      const sealedContext: CheckContext = { ...context, deviceStatus: async (device) => statusOfNamed.get(device) ?? context.deviceStatus(device) };
+      const prechecked = this.#prechecked.get(roundId)?.passed;
+      this.#prechecked.delete(roundId);
       const sealed = await mapConcurrently(body.updates, 16, async (json) => {
+        // Checked while the round was open: only the device's status can have changed since, and it was just read.
+        const passed = prechecked?.get(JSON.stringify(json));
+        if (passed && statusOfNamed.get(passed.device) === "active") {
+          reused++;
+          return passed;
+        }
         const check = await checkUpdate(sealedContext, json);
         if (!check.ok) throw new Error(`sealed update from ${check.device ?? "?"} fails verification: ${check.reason}: ${check.message}`);
         return { device: check.device, envelope: check.envelope } satisfies AcceptedUpdate;
@@ -522,7 +605,7 @@ export class OracleNode {
     this.metrics.increment("twinledger_oracle_chain_transactions_total", { kind: "attest" });
     this.metrics.increment("twinledger_oracle_gas_used_total", {}, Number(receipt.gasUsed));
     const version = await this.contracts.models.read.version([round.proposedVersion]);
-    this.log(computed === version.weightsHash ? "attested" : "dissented", { roundId: roundId.toString(), versionId: round.proposedVersion.toString(), hash: computed });
+    this.log(computed === version.weightsHash ? "attested" : "dissented", { roundId: roundId.toString(), versionId: round.proposedVersion.toString(), hash: computed, prechecked: reused });
   }
 
   async #score(roundId: bigint): Promise<void> {
@@ -546,7 +629,10 @@ export class OracleNode {
       changes.set(device as Address, { delta: SCORE.rejected, reason: Reason.rejected });
     }
     if (changes.size === 0) return;
-    const batch = [...changes].map(([deviceAccount, change]) => ({ deviceAccount, delta: change.delta, reason: change.reason }));
+    const accounts = [...changes.keys()];
+    const records = await this.contracts.devices.read.scoringRecords([accounts]);
+    const organisations = new Map(accounts.map((account, i) => [account, organisationOfScoringRecord(records[i]!)]));
+    const batch = orderScoreChanges([...changes].map(([deviceAccount, change]) => ({ deviceAccount, delta: change.delta, reason: change.reason })), (account) => organisations.get(account)!);
     const receipt = await confirm(this.clients.publicClient, await this.contracts.reputation.write.applyRoundChanges([roundId, batch]));
     this.metrics.increment("twinledger_oracle_chain_transactions_total", { kind: "reputation" });
     this.metrics.increment("twinledger_oracle_gas_used_total", {}, Number(receipt.gasUsed));
@@ -570,13 +656,13 @@ function outliersOf(ordered: AcceptedUpdate[], updates: ClientUpdate[], result: 
 }
 
 /** Maps with at most `limit` calls in flight, keeping the input order in the result. */
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, map: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const index = next++;
-      results[index] = await map(items[index]!);
+      results[index] = await map(items[index]!, index);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

@@ -65,6 +65,22 @@ describe("federated learning, end to end", { timeout: 300_000 }, () => {
     expect(scores.filter((s) => s === 520).length).to.be.at.least(3);
   });
 
+  it("serves a round's accepted updates to attesters page by page, the same envelopes the round sealed", async () => {
+    // Round 2's leader is the second oracle.
+    const leader = cluster.oracleUrls[1]!;
+    const sealed = (await (await fetch(`${leader}/rounds/2/sealed`)).json()) as { updates: unknown[]; devices: string[] };
+    const accepted = (await (await fetch(`${leader}/rounds/2/accepted/0`)).json()) as { updates: unknown[]; devices: string[] };
+    expect(accepted.updates).to.have.length(5);
+    expect(new Set(accepted.devices)).to.deep.equal(new Set(sealed.devices));
+    expect(new Set(accepted.updates.map((u) => JSON.stringify(u)))).to.deep.equal(new Set(sealed.updates.map((u) => JSON.stringify(u))));
+    const rest = (await (await fetch(`${leader}/rounds/2/accepted/3`)).json()) as { devices: string[] };
+    expect(rest.devices).to.deep.equal(accepted.devices.slice(3));
+    // Every attestation names how many updates it took from those checks; each was checked once more at the proposal.
+    const attested = cluster.oracles.flatMap((oracle) => oracle.events.filter((e) => e.event === "attested"));
+    expect(attested.length).to.be.at.least(2);
+    for (const event of attested) expect(event.prechecked).to.be.within(0, 5);
+  });
+
   it("stored every model on IPFS in the TF.js format, verifiable against the chain from another node", async () => {
     const version = await cluster.contracts.models.read.version([3n]);
     const modelJson = JSON.parse(new TextDecoder().decode(await cluster.store.cat(version.cid, "model.json"))) as { weightsManifest: { paths: string[] }[]; modelTopology: unknown };
