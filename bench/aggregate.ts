@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { configureParallelism } from "../oracle/aggregation/parallel.ts";
-import { coordinateMedian, fedAvg, multiKrum, trimmedMean, type Aggregate, type AggregationResult, type ClientUpdate } from "../oracle/aggregation/strategy.ts";
+import { coordinateMedian, fedAvg, multiKrum, trimmedMean, UpdateMatrix, type Aggregate, type AggregationResult, type ClientUpdate } from "../oracle/aggregation/strategy.ts";
 
 // The pool's busy-machine rule (one thread while the 1-minute load is at least cores + 1) is off here: numpy's turns
 // and ours alternate, so the load this process sees is partly its own, and a run started after other work would
@@ -238,10 +238,12 @@ async function main(): Promise<void> {
     // Node and numpy both read little-endian here (x86-64); the raw layout is row-major n × params.
     await writeDurably(updatesFile, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     await writeDurably(countsFile, new Uint8Array(counts.buffer, counts.byteOffset, counts.byteLength));
-    const allUpdates: ClientUpdate[] = Array.from({ length: N_MAX }, (_, k) => ({
-      weights: data.subarray(k * PARAMS, (k + 1) * PARAMS),
-      sampleCount: counts[k]!,
-    }));
+    // Ours gets the updates as the oracle holds a round's updates, in an UpdateMatrix (one block, as numpy's array is).
+    const matrix = UpdateMatrix.create(N_MAX, PARAMS);
+    const allUpdates: ClientUpdate[] = matrix.rows.map((row, k) => {
+      row.set(data.subarray(k * PARAMS, (k + 1) * PARAMS));
+      return { weights: row, sampleCount: counts[k]! };
+    });
 
     const jobList = selectedJobs(jobs(), process.argv.slice(2));
     const resultFile = (job: Job) => join(work, `numpy-${job.strategy}-${job.n}.f32`);

@@ -23,7 +23,7 @@ import { setFlatWeights } from "../lib/model/model.ts";
 import { initTf, type TfModule } from "../lib/model/tf.ts";
 import { bytesToWeights, isFinite as allFinite, l2Distance, weightsHash } from "../lib/model/weights.ts";
 import { effectiveNoiseMultiplier, publishedUpdateNoiseMultiplier, RdpAccountant } from "../lib/privacy/accountant.ts";
-import { strategyFor, type Aggregate, type ClientUpdate } from "./aggregation/strategy.ts";
+import { strategyFor, UpdateMatrix, type Aggregate, type ClientUpdate } from "./aggregation/strategy.ts";
 import { chainCheckContext } from "./check-context.ts";
 import { checkUpdate, updateNormBound, type CheckContext, type CheckResult } from "./checks.ts";
 import { parseStrategy, type OracleConfig } from "./config.ts";
@@ -365,8 +365,13 @@ export class OracleNode {
       return { ordered, clientUpdates: [] as ClientUpdate[], result: { weights, selected: ordered.map((_, index) => index) }, privacy };
     }
     const reputations = await this.#reputationsAt(ordered.map((update) => update.device), BigInt(round.participationBlock));
+    const fetchWeights = (update: AcceptedUpdate) => this.store.cat(update.envelope.update.updateCid, undefined, { timeoutMs: 30_000 });
+    // The updates are decoded straight into one matrix, which the weighted strategies sum where it is; its width is
+    // the first update's (every accepted update had the base model's shape, and a decode into a row checks it).
+    const firstBytes = ordered.length > 0 ? await fetchWeights(ordered[0]!) : undefined;
+    const matrix = firstBytes !== undefined && firstBytes.length >= 4 ? UpdateMatrix.create(ordered.length, Math.floor(firstBytes.length / 4)) : undefined;
     const clientUpdates: ClientUpdate[] = await mapConcurrently(ordered, 16, async (update, index) => {
-      const weights = bytesToWeights(await this.store.cat(update.envelope.update.updateCid, undefined, { timeoutMs: 30_000 }));
+      const weights = bytesToWeights(index === 0 && firstBytes !== undefined ? firstBytes : await fetchWeights(update), matrix?.rows[index]);
       const reputation = reputations[index]!;
       const localMetric = update.envelope.update.metrics[0];
       return {

@@ -9,10 +9,12 @@ export function weightsToBytes(flat: Float32Array): Uint8Array {
   return bytes;
 }
 
-export function bytesToWeights(bytes: Uint8Array): Float32Array {
+/** Decodes canonical little-endian float32 bytes into a fresh array, or into `target` (e.g. an aggregation matrix row). */
+export function bytesToWeights(bytes: Uint8Array, target?: Float32Array): Float32Array {
   if (bytes.length % 4 !== 0) throw new Error(`weight bytes must be a multiple of 4, got ${bytes.length}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const flat = new Float32Array(bytes.length / 4);
+  const flat = target ?? new Float32Array(bytes.length / 4);
+  if (flat.length !== bytes.length / 4) throw new Error(`weight bytes hold ${bytes.length / 4} values, expected ${flat.length}`);
   for (let i = 0; i < flat.length; i++) flat[i] = view.getFloat32(i * 4, true);
   return flat;
 }

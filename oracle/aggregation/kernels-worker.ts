@@ -5,9 +5,17 @@
 import { parentPort } from "node:worker_threads";
 import { medianRange, trimmedMeanRange } from "./kernels.ts";
 import { drainChunks, type WorkerJob } from "./parallel.ts";
-import { columnSlices, copySlice, DISTANCE_TILE_BYTES, distanceGroup, instantiateKernels } from "./wasm-kernels.ts";
+import { columnSlices, copySlice, DISTANCE_TILE_BYTES, distanceGroup, instantiateKernels, UpdateMatrix, weightedSumInPlace, type KernelExports } from "./wasm-kernels.ts";
 
-function runner(job: WorkerJob): (chunk: number) => void {
+/** The kernel instance on the last update matrix summed here (the next round of sums is usually on the same one). */
+let lastMatrix: { id: number; kernels: KernelExports } | undefined;
+
+function matrixKernels(job: { matrixId: number; memory: WebAssembly.Memory }): KernelExports {
+  if (lastMatrix?.id !== job.matrixId) lastMatrix = { id: job.matrixId, kernels: instantiateKernels(job.memory) };
+  return lastMatrix.kernels;
+}
+
+function runner(job: WorkerJob, thread: number): (chunk: number) => void {
   switch (job.kind) {
     case "median":
     case "trimmed_mean": {
@@ -23,6 +31,11 @@ function runner(job: WorkerJob): (chunk: number) => void {
       const kernels = instantiateKernels(job.memory);
       const { rows, n, stride, rowBytes, lists, matrix, tile, gram } = job;
       return (c) => kernels.distances(rows, stride, rowBytes, n, lists[c]!.at, lists[c]!.count, matrix, tile, gram, distanceGroup(n));
+    }
+    case "weighted_sum": {
+      const kernels = matrixKernels(job);
+      const { layout, first, n, bounds } = job;
+      return (c) => weightedSumInPlace(kernels, layout, first, n, thread, bounds[c]!, bounds[c + 1]! - bounds[c]!);
     }
     case "pair_distances": {
       const kernels = instantiateKernels(job.memory);
@@ -54,7 +67,11 @@ function warmUp(): void {
   const pairsAt = matrixAt + n * n * 8;
   new Int32Array(memory.buffer, pairsAt, 2 * (n - 1)).set(Array.from({ length: 2 * (n - 1) }, (_, j) => (j % 2 === 0 ? 0 : (j + 1) / 2)));
   const sumsAt = pairsAt + 8 * (n - 1);
+  const matrix = UpdateMatrix.create(n, length);
+  matrix.rows.forEach((row, k) => row.set(floats[k]!));
+  new Float64Array(matrix.memory.buffer, matrix.coefficientsAt, n).fill(1 / n);
   for (let round = 0; round < 3; round++) {
+    weightedSumInPlace(matrix.kernels, matrix, 0, n, 1, 0, matrix.rowBytes);
     medianRange(bits, out, 0, length);
     trimmedMeanRange(bits, 4, out, 0, length);
     kernels.distances(0, slice!.stride, slice!.rowBytes, n, listAt, n, matrixAt, DISTANCE_TILE_BYTES, 0, 2);
@@ -65,10 +82,10 @@ function warmUp(): void {
 
 warmUp();
 
-parentPort!.on("message", ({ job, control }: { job: WorkerJob; control: SharedArrayBuffer }) => {
+parentPort!.on("message", ({ job, control, thread }: { job: WorkerJob; control: SharedArrayBuffer; thread: number }) => {
   const chunks = job.kind === "distances" ? job.lists.length : job.kind === "pair_distances" ? job.chunks.length : job.bounds.length - 1;
   try {
-    drainChunks(new Int32Array(control), chunks, runner(job));
+    drainChunks(new Int32Array(control), chunks, runner(job, thread));
   } catch (error) {
     console.error("aggregation worker failed:", error);
   }

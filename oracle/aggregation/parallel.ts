@@ -15,7 +15,25 @@
 import { availableParallelism, loadavg } from "node:os";
 import { Worker } from "node:worker_threads";
 import { centrePicks, distancesFromGram, GRAM_MIN_ROWS, medianRange, trimmedMeanRange } from "./kernels.ts";
-import { arena, BLOCK_FLOATS, columnSlices, copySlice, DISTANCE_TILE_BYTES, distanceGroup, roundUp, sliceRowBytes, type KernelExports, type Slice } from "./wasm-kernels.ts";
+import {
+  abandonMatrixScratch,
+  arena,
+  BLOCK_FLOATS,
+  columnSlices,
+  copySlice,
+  DISTANCE_TILE_BYTES,
+  distanceGroup,
+  MATRIX_THREADS,
+  matrixRun,
+  roundUp,
+  SUM_TILE_BYTES,
+  sliceRowBytes,
+  weightedSumInPlace,
+  weightedSumKernel,
+  type KernelExports,
+  type MatrixLayout,
+  type Slice,
+} from "./wasm-kernels.ts";
 
 /**
  * A coordinate job on the shared kernel memory `data` (wasm-kernels.ts): n rows of `length` float32 values, row k at
@@ -59,7 +77,22 @@ export interface PairDistanceJob {
   chunks: { first: number; count: number }[];
 }
 
-export type WorkerJob = ColumnJob | DistanceJob | PairDistanceJob;
+/**
+ * The weighted sum over n consecutive rows of an UpdateMatrix (wasm-kernels.ts), in place: rows from byte `first`,
+ * coefficients already in the matrix's scratch; chunk c is output bytes [bounds[c], bounds[c + 1]). `matrixId` names
+ * the matrix, so a worker reuses its kernel instance for the next sum over the same one.
+ */
+export interface WeightedSumJob {
+  kind: "weighted_sum";
+  memory: WebAssembly.Memory;
+  matrixId: number;
+  layout: MatrixLayout;
+  first: number;
+  n: number;
+  bounds: number[];
+}
+
+export type WorkerJob = ColumnJob | DistanceJob | PairDistanceJob | WeightedSumJob;
 
 /** Control block layout (Int32Array): next chunk to claim, chunks finished, failures, then one done-flag per chunk. */
 const NEXT = 0;
@@ -90,8 +123,10 @@ const settings = {
   threads: Math.max(1, Math.min(8, Number.isFinite(fromEnvironment) ? fromEnvironment : availableParallelism())),
   /** Coordinate kernels (median, trimmed mean) go parallel from n · length values… */
   minColumnWork: 250_000,
-  /** …and the distance kernel from (pairs · length) multiply-adds. */
+  /** …and the distance kernel from (pairs · length) multiply-adds… */
   minDistanceWork: 20_000_000,
+  /** …and the in-place weighted sum from n · length values. */
+  minSumWork: 3_000_000,
   /** Use the workers even when the machine is busy (tests). */
   ignoreLoad: false,
 };
@@ -140,7 +175,8 @@ class WorkersStalled extends Error {}
  */
 function runJob(job: WorkerJob, chunks: number, threads: number, runChunk: (chunk: number) => void, meanwhile?: () => void): void {
   const control = new Int32Array(new SharedArrayBuffer((DONE_FLAGS + chunks) * 4));
-  for (const worker of workers(threads - 1)) worker.postMessage({ job, control: control.buffer });
+  // Each worker gets its own thread number: the weighted sum gives every thread its own accumulator tile.
+  workers(threads - 1).forEach((worker, index) => worker.postMessage({ job, control: control.buffer, thread: index + 1 }));
   try {
     // Work the workers cannot do (e.g. copying the next inputs) runs while they start on the chunks.
     meanwhile?.();
@@ -165,8 +201,10 @@ function runJob(job: WorkerJob, chunks: number, threads: number, runChunk: (chun
           throw new WorkersStalled();
         }
         for (let chunk = 0; chunk < chunks; chunk++) if (Atomics.load(control, DONE_FLAGS + chunk) === 0) runChunk(chunk);
-        // A late worker may still write this job's values into the kernel memory: later jobs get a new one.
-        arena.abandon();
+        // A late worker may still write this job's values into the kernel memory: later jobs get a new one (or, for
+        // a matrix, copy its rows instead of using its scratch).
+        if (job.kind === "weighted_sum") abandonMatrixScratch(job.memory);
+        else arena.abandon();
         process.emitWarning("aggregation workers stalled; finished their chunks on the calling thread and stopped using workers");
         return;
       }
@@ -199,6 +237,35 @@ function columnKernel(rows: readonly Float32Array[], out: Float32Array, spec: { 
   const job: WorkerJob = { ...spec, bounds, data: memory.buffer as SharedArrayBuffer, n, length, output };
   runJob(job, chunks, threads, (c) => run(bitViews, shared, bounds[c]!, bounds[c + 1]!));
   out.set(shared);
+}
+
+/**
+ * out[i] = float32(Σ_k c_k · rows[k][i]), as weightedSumKernel (wasm-kernels.ts) defines it. Rows that are a run of
+ * consecutive UpdateMatrix rows are summed where they are, on up to one thread per core once the input is large, in
+ * chunks of whole accumulator tiles (each output value is still one thread's float64 sum in k order, so the result is
+ * the same bit for bit); any other rows are copied into the calling thread's kernel memory and summed there.
+ */
+export function parallelWeightedSum(rows: readonly Float32Array[], coefficients: ArrayLike<number>, out: Float32Array): void {
+  const run = matrixRun(rows);
+  if (run === undefined) {
+    weightedSumKernel(rows, coefficients, out);
+    return;
+  }
+  const { matrix, first } = run;
+  const n = rows.length;
+  new Float64Array(matrix.memory.buffer, matrix.coefficientsAt, n).set(Array.from({ length: n }, (_, k) => coefficients[k]!));
+  const bytes = matrix.rowBytes;
+  const threads = n * matrix.length >= settings.minSumWork ? Math.min(threadBudget(), MATRIX_THREADS, Math.ceil(bytes / SUM_TILE_BYTES)) : 1;
+  if (threads <= 1) {
+    weightedSumInPlace(matrix.kernels, matrix, first, n, 0, 0, bytes);
+  } else {
+    const chunks = Math.min(Math.ceil(bytes / SUM_TILE_BYTES), threads * 4);
+    const bounds = Array.from({ length: chunks + 1 }, (_, c) => (c === chunks ? bytes : Math.ceil((bytes * c) / chunks / SUM_TILE_BYTES) * SUM_TILE_BYTES));
+    const { stride, coefficientsAt, accumulatorsAt, outAt } = matrix;
+    const job: WeightedSumJob = { kind: "weighted_sum", memory: matrix.memory, matrixId: matrix.id, layout: { stride, coefficientsAt, accumulatorsAt, outAt }, first, n, bounds };
+    runJob(job, chunks, threads, (c) => weightedSumInPlace(matrix.kernels, matrix, first, n, 0, bounds[c]!, bounds[c + 1]! - bounds[c]!));
+  }
+  out.set(new Float32Array(matrix.memory.buffer, matrix.outAt, out.length));
 }
 
 export function parallelMedian(rows: readonly Float32Array[], out: Float32Array): void {

@@ -1,5 +1,7 @@
-import { parallelDistances, parallelMedian, parallelTrimmedMean } from "./parallel.ts";
-import { weightedSumKernel } from "./wasm-kernels.ts";
+import { parallelDistances, parallelMedian, parallelTrimmedMean, parallelWeightedSum } from "./parallel.ts";
+
+/** Decode a round's updates into an UpdateMatrix's rows and the weighted strategies sum them without copying. */
+export { UpdateMatrix } from "./wasm-kernels.ts";
 
 /**
  * Aggregation strategies: pure functions over Float32Array weight vectors behind one interface, selected by name
@@ -39,7 +41,7 @@ function requireUniformLength(updates: readonly ClientUpdate[]): number {
 export function weightedSum(updates: readonly ClientUpdate[], coefficients: readonly number[]): Float32Array {
   const length = requireUniformLength(updates);
   const result = new Float32Array(length);
-  weightedSumKernel(updates.map((u) => u.weights), coefficients, result);
+  parallelWeightedSum(updates.map((u) => u.weights), coefficients, result);
   return result;
 }
 

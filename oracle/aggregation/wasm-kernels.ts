@@ -5,7 +5,8 @@
  * blocks. Slices keep the memory bounded (32 MiB of rows, whatever n and the model size) and start on block
  * boundaries, so taking a job slice by slice changes no result. Kernels that worker threads (parallel.ts) share run
  * on a shared memory; the weighted sum, which the calling thread runs alone, on an unshared one (copies into it are
- * faster).
+ * faster). An UpdateMatrix holds a round's updates in a shared memory of their own from the start, so the weighted sum
+ * reads them where they are, on several threads, with no copy.
  *
  * Only plain typed-array code and the WebAssembly API here: the worker loads it too.
  */
@@ -45,8 +46,9 @@ export const DISTANCE_TILE_BYTES = 4096;
  * the one-pair shape, which would be most pairs of a small n). Affects speed only, never results.
  */
 export const distanceGroup = (n: number) => (n >= 64 ? 8 : 2);
-/** The weighted sum's accumulator tile (kernels.wat, weighted_sum): 2,048 float64. */
+/** The weighted sum's accumulator tile (kernels.wat, weighted_sum): 2,048 float64, for 8 KiB of each row. */
 const SUM_TILE_FLOATS = 2048;
+export const SUM_TILE_BYTES = SUM_TILE_FLOATS * 4;
 
 const PAGE_BYTES = 65_536;
 /** WebAssembly's 32-bit address space. */
@@ -192,4 +194,94 @@ export function weightedSumKernel(rows: readonly Float32Array[], coefficients: A
     kernels.weighted_sum(0, slice.stride, n, coefficientsAt, accumulatorsAt, outAt, 0, slice.rowBytes);
     out.set(results.subarray(0, slice.width), slice.start);
   }
+}
+
+/** Rows the weighted sum's accumulators are kept for in an UpdateMatrix: one per thread (parallel.ts uses at most 8). */
+export const MATRIX_THREADS = 8;
+
+const matrices = new WeakMap<ArrayBufferLike, UpdateMatrix>();
+let nextMatrixId = 1;
+
+/**
+ * n update rows of `length` float32 values in a shared memory of their own, row k at byte k · stride (zero-padded to
+ * whole 16-byte groups), followed by the weighted sum's scratch: n float64 coefficients, one accumulator tile per
+ * thread and the float32 output. The memory never grows, so the row views stay valid; decode updates straight into
+ * `rows` and aggregate those views (or a run of consecutive ones) to skip the copy into kernel memory.
+ */
+export class UpdateMatrix implements MatrixLayout {
+  readonly memory: WebAssembly.Memory;
+  readonly kernels: KernelExports;
+  /** Names this matrix to the worker threads (parallel.ts), which keep a kernel instance per matrix. */
+  readonly id = nextMatrixId++;
+  readonly rows: readonly Float32Array[];
+  readonly length: number;
+  /** Bytes between row starts. */
+  readonly stride: number;
+  readonly coefficientsAt: number;
+  /** Accumulator tile of thread t at accumulatorsAt + t · SUM_TILE_FLOATS · 8. */
+  readonly accumulatorsAt: number;
+  readonly outAt: number;
+  /** Bytes of each row the kernel reads: length · 4 rounded up to whole 16-byte groups (the padding stays zero). */
+  readonly rowBytes: number;
+  /** Set when a stalled worker may still write into the scratch: later sums take the copying path. */
+  scratchAbandoned = false;
+
+  private constructor(n: number, length: number) {
+    this.length = length;
+    const rowBytes = roundUp(length * 4, 16);
+    this.rowBytes = rowBytes;
+    // A whole number of pages apart would map every row's tile to the same cache sets.
+    this.stride = rowBytes % 4096 === 0 ? rowBytes + 64 : rowBytes;
+    this.coefficientsAt = roundUp(n * this.stride, 16);
+    this.accumulatorsAt = this.coefficientsAt + roundUp(n * 8, 16);
+    this.outAt = this.accumulatorsAt + MATRIX_THREADS * SUM_TILE_FLOATS * 8;
+    const pages = Math.ceil((this.outAt + rowBytes) / PAGE_BYTES);
+    if (pages > MAX_PAGES) throw new Error(`an update matrix of ${n} × ${length} weights needs more than WebAssembly's 4 GiB`);
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    this.kernels = instantiateKernels(this.memory);
+    this.rows = Array.from({ length: n }, (_, k) => new Float32Array(this.memory.buffer, k * this.stride, length));
+  }
+
+  static create(n: number, length: number): UpdateMatrix {
+    if (!Number.isInteger(n) || n < 1 || !Number.isInteger(length) || length < 1) throw new Error(`an update matrix needs at least one row and one weight, got ${n} × ${length}`);
+    const matrix = new UpdateMatrix(n, length);
+    matrices.set(matrix.memory.buffer, matrix);
+    return matrix;
+  }
+}
+
+
+/** A stalled worker may still write into this matrix's scratch: its rows are copied from now on. */
+export function abandonMatrixScratch(memory: WebAssembly.Memory): void {
+  const matrix = matrices.get(memory.buffer);
+  if (matrix !== undefined) matrix.scratchAbandoned = true;
+}
+
+/**
+ * The matrix these rows are consecutive rows of, and the byte offset of the first; undefined for any other rows
+ * (copies, a subset out of order, views of another buffer), which the weighted sum copies as before.
+ */
+export function matrixRun(rows: readonly Float32Array[]): { matrix: UpdateMatrix; first: number } | undefined {
+  const matrix = rows.length > 0 ? matrices.get(rows[0]!.buffer) : undefined;
+  if (matrix === undefined || matrix.scratchAbandoned) return undefined;
+  const first = rows[0]!.byteOffset;
+  const consecutive = rows.every((row, k) => row.buffer === matrix.memory.buffer && row.byteOffset === first + k * matrix.stride && row.length === matrix.length);
+  return consecutive && first % matrix.stride === 0 ? { matrix, first } : undefined;
+}
+
+/** Where an UpdateMatrix keeps its rows and scratch: what a worker thread needs to sum it. */
+export interface MatrixLayout {
+  stride: number;
+  coefficientsAt: number;
+  accumulatorsAt: number;
+  outAt: number;
+}
+
+/**
+ * The weighted sum over a run of matrix rows, in place, for output bytes [start, start + bytes) (whole 16-byte
+ * groups), with thread `thread`'s accumulator tile. The coefficients must already be at layout.coefficientsAt.
+ */
+export function weightedSumInPlace(kernels: KernelExports, layout: MatrixLayout, first: number, n: number, thread: number, start: number, bytes: number): void {
+  const accumulators = layout.accumulatorsAt + thread * SUM_TILE_FLOATS * 8;
+  kernels.weighted_sum(first, layout.stride, n, layout.coefficientsAt, accumulators, layout.outAt + start, start, bytes);
 }

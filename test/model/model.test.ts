@@ -47,6 +47,10 @@ describe("model construction and weights", () => {
     const bytes = weightsToBytes(flat);
     expect(Array.from(bytes.subarray(0, 4))).to.deep.equal([0, 0, 0x80, 0x3f]); // 1.0f little-endian
     expect(Array.from(bytesToWeights(bytes))).to.deep.equal(Array.from(flat));
+    const row = new Float32Array(3);
+    expect(bytesToWeights(bytes, row)).to.equal(row);
+    expect(Array.from(row)).to.deep.equal(Array.from(flat));
+    expect(() => bytesToWeights(bytes, new Float32Array(4))).to.throw(/hold 3 values, expected 4/);
     const changed = flat.slice();
     changed[2] = Math.fround(3.0000001e-8);
     expect(weightsHash(changed)).to.not.equal(weightsHash(flat));

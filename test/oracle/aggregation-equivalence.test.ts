@@ -11,6 +11,7 @@ import {
   trimmedMean,
   weightedSum,
   type Aggregate,
+  UpdateMatrix,
   type ClientUpdate,
 } from "../../oracle/aggregation/strategy.ts";
 import { configureParallelism, parallelDistances } from "../../oracle/aggregation/parallel.ts";
@@ -409,7 +410,7 @@ describe("aggregation strategies, bit-identical to the reference implementation"
 
   for (const threads of [2, 3]) {
     it(`split over ${threads} threads (worker_threads) gives the same results`, () => {
-      configureParallelism({ threads, minColumnWork: 0, minDistanceWork: 0, ignoreLoad: true });
+      configureParallelism({ threads, minColumnWork: 0, minDistanceWork: 0, minSumWork: 0, ignoreLoad: true });
       try {
         expect(checkAll([3, 4, 10, 11, 100], [1, 63, 65, 300], 1)).to.be.greaterThan(100);
       } finally {
@@ -438,5 +439,43 @@ describe("aggregation strategies, bit-identical to the reference implementation"
     source.forEach((u, k) => big.set(u.weights, 3 + k * length));
     const views = source.map((u, k) => ({ ...u, weights: big.subarray(3 + k * length, 3 + (k + 1) * length) }));
     for (const { name, ours, ref } of strategies(n)) expectSame(ours(views), ref(source), `${name} on subarrays`);
+  });
+
+  it("updates held in an UpdateMatrix give the same results: all rows, a run from a later row, rows out of order (copied), alone and over 2 threads", () => {
+    const check = () => {
+      let checked = 0;
+      // 1024 weights make a 4 KiB row, which the matrix pads; 4099 is no whole number of 16-byte groups.
+      for (const length of [1, 63, 1024, 4099]) {
+        for (const n of [3, 10, 13]) {
+          const source = makeUpdates("special", n + 2, length, n);
+          const matrix = UpdateMatrix.create(n + 2, length);
+          const held = source.map((u, k) => {
+            matrix.rows[k]!.set(u.weights);
+            return { ...u, weights: matrix.rows[k]! };
+          });
+          const runs = { all: [held, source], later: [held.slice(2), source.slice(2)], reversed: [[...held].reverse(), [...source].reverse()] } as const;
+          for (const [label, [ours, theirs]] of Object.entries(runs)) {
+            for (const { name, ours: aggregate, ref } of strategies(ours.length)) {
+              expectSame(aggregate(ours), ref(theirs), `${name} on matrix rows (${label}) n=${ours.length} length=${length}`);
+              checked++;
+            }
+          }
+        }
+      }
+      return checked;
+    };
+    expect(check()).to.be.greaterThan(300);
+    configureParallelism({ threads: 2, minColumnWork: 0, minDistanceWork: 0, minSumWork: 0, ignoreLoad: true });
+    try {
+      expect(check()).to.be.greaterThan(300);
+    } finally {
+      configureParallelism({ threads: 1, minColumnWork: Infinity, minDistanceWork: Infinity, minSumWork: Infinity });
+    }
+  });
+
+  it("an UpdateMatrix refuses an empty shape, and a matrix larger than WebAssembly's 4 GiB", () => {
+    expect(() => UpdateMatrix.create(0, 10)).to.throw(/at least one row and one weight/);
+    expect(() => UpdateMatrix.create(10, 0)).to.throw(/at least one row and one weight/);
+    expect(() => UpdateMatrix.create(20_000, 100_000)).to.throw(/more than WebAssembly's 4 GiB/);
   });
 });
