@@ -196,7 +196,7 @@ export function weightedSumKernel(rows: readonly Float32Array[], coefficients: A
   }
 }
 
-/** Rows the weighted sum's accumulators are kept for in an UpdateMatrix: one per thread (parallel.ts uses at most 8). */
+/** Threads an UpdateMatrix keeps an accumulator tile for (parallel.ts uses at most 8). */
 export const MATRIX_THREADS = 8;
 
 const matrices = new WeakMap<ArrayBufferLike, UpdateMatrix>();
@@ -249,7 +249,6 @@ export class UpdateMatrix implements MatrixLayout {
     return matrix;
   }
 }
-
 
 /** A stalled worker may still write into this matrix's scratch: its rows are copied from now on. */
 export function abandonMatrixScratch(memory: WebAssembly.Memory): void {
