@@ -1,20 +1,11 @@
 import type { Address } from "viem";
+import { compareAddresses } from "./addresses.ts";
 
 /** One device's entry in Reputation.applyRoundChanges. */
 export interface ScoreChange {
   deviceAccount: Address;
   delta: number;
   reason: number;
-}
-
-/**
- * Ascending order of addresses as uint160, the order contracts compare them in (hex of fixed length compares as
- * the number when the case is the same): for sort().
- */
-export function compareAddresses(a: Address, b: Address): number {
-  const left = a.toLowerCase();
-  const right = b.toLowerCase();
-  return left < right ? -1 : left > right ? 1 : 0;
 }
 
 /** The organisation id in a word of DeviceRegistry.scoringRecords (its low 32 bits). */

@@ -1,8 +1,8 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { hexToBytes, type Address, type Hex } from "viem";
 import { keccakBytes, keccakInto } from "../crypto/keccak.ts";
-import { compareAddresses } from "./reputation-batch.ts";
 import { buildTree, rootOf } from "../crypto/merkle.ts";
+import { compareAddresses } from "./addresses.ts";
 
 /** One accepted device update, as committed on chain. */
 export interface UpdateLeaf {

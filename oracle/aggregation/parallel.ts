@@ -3,7 +3,8 @@
  * chunks — disjoint sets of output values (coordinate ranges, or rows of the distance matrix) — that threads claim
  * one at a time from a shared counter: the calling thread copies the inputs into shared memory (an UpdateMatrix
  * already holds them there), posts the job to the workers, claims chunks itself like any worker, then blocks
- * (Atomics.wait) until the chunks the workers claimed are done. A busy or not-yet-started worker simply claims fewer chunks (none, if the calling thread gets there first).
+ * (Atomics.wait) until the chunks the workers claimed are done. A busy or not-yet-started worker simply claims fewer
+ * chunks (none, if the calling thread gets there first).
  *
  * Determinism does not depend on the thread count or on who claims what: each output value is computed by exactly
  * one thread, with exactly the single-threaded arithmetic, and written to its own slot. The pool starts lazily (a

@@ -1,8 +1,8 @@
 /**
  * Reputation as the Reputation contract's events tell it: every ScoreChanged (subject 0 = a device, its id the
  * device address in the low 20 bytes, with the reason for its change; subject 1 = an organisation, its id the
- * organisation id, once per round with its net change), joined with the registry's events for names. Subjects never scored read as the start score, as on chain.
- * Pure, so it is tested without a chain.
+ * organisation id, once per round with its net change), joined with the registry's events for names. Subjects
+ * never scored read as the start score, as on chain. Pure, so it is tested without a chain.
  */
 import { getAddress, type Address, type Hex } from "viem";
 import type { EventOf } from "@/lib/chain-log";
