@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { getContract, parseEventLogs, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -179,7 +179,8 @@ describe("fog gateway across a chain outage", () => {
     // which is a reorganisation, not the outage this test is about.
     await until(() => gateway.buffer.pendingWindows === 0, 60_000, "the first windows to be anchored");
     const anchoredAt = Date.now();
-    await until(() => statSync(network.statePath!).mtimeMs > anchoredAt, 10_000, "Anvil's next state dump");
+    // Anvil writes the file at its first dump: until then there is none to stat.
+    await until(() => existsSync(network.statePath!) && statSync(network.statePath!).mtimeMs > anchoredAt, 10_000, "Anvil's next state dump");
     await network.chain.stop();
     await stream(100); // 5 more per device while it is down: the gateway still accepts (cached registry) and buffers
     for (const streamer of streamers) await streamer.flush();

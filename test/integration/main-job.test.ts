@@ -65,9 +65,10 @@ describe("the main job, stopped with Ctrl-C in the middle of a round and resumed
   const acceptedInRound2 = () => journalLines(leaderJournal).filter((line) => line.type === "accepted" && line.roundId === "2");
 
   it("stops every process cleanly, then finishes the interrupted round and the run on the same chain", async () => {
-    // Slow local training (12 epochs, over a second a device) leaves most of round 2 to do when the first update is in:
-    // the fleet sends while it trains, so with fast training every update could be in before Ctrl-C takes effect.
-    const first = startMain(["--devices", String(devices), "--rounds", "2", "--round-seconds", "120", "--local-epochs", "12", "--work-dir", workDir]);
+    // Slow local training (40 epochs, over a second a device) leaves most of round 2 to do when the first update is in:
+    // the fleet sends while it trains, so with fast training every update could be sent before the leader has
+    // accepted the first (seen here with 12 epochs, about 0.4 s a device), and Ctrl-C would come too late.
+    const first = startMain(["--devices", String(devices), "--rounds", "2", "--round-seconds", "120", "--local-epochs", "40", "--work-dir", workDir]);
     await Promise.race([
       waitUntil(() => acceptedInRound2().length >= 1, 300_000, "the first accepted update of round 2"),
       first.exited.then((code) => {
